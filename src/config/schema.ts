@@ -1,0 +1,173 @@
+// The probe's configuration file, validated with zod. One file holds several targets
+// (box, stage, prod ...). Secrets never sit in it as plain text unless the operator insists:
+// a secret is `{ env: NAME }`, `{ file: PATH }` or (for the box and tests) a literal string.
+import { z } from 'zod';
+import { PROBE_NAMES } from '../run/result.ts';
+
+/** "30s", "2m", "1h", "250ms" or a number of seconds; parsed to seconds. */
+export const duration = z
+  .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as 30s, 2m, 250ms')])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v)!;
+    const n = Number(m[1]);
+    const unit = m[2];
+    return unit === 'ms' ? n / 1000 : unit === 's' ? n : unit === 'm' ? n * 60 : n * 3600;
+  });
+
+export const secret = z.union([
+  z.string().min(1),
+  z.object({ env: z.string().min(1) }).strict(),
+  z.object({ file: z.string().min(1) }).strict(),
+]);
+export type SecretRef = z.infer<typeof secret>;
+
+const urlString = z.url({ protocol: /^https?$/ });
+
+export const selectorsSchema = z
+  .object({
+    // Keycloak login page (stock themes; HEE runs a customised one).
+    loginUsername: z.string().default('#username'),
+    loginPassword: z.string().default('#password'),
+    loginSubmit: z.string().default('#kc-login'),
+    /** Any element that shows a login error (wrong password, account disabled). */
+    loginError: z.string().default('#input-error, .kc-feedback-text, #kc-error-message, .pf-m-danger, .alert-error'),
+    // The Bulk Upload page.
+    /** Present once the app has rendered for a logged-in user. */
+    appReady: z.string().default('#uploads-table'),
+    fileInput: z.string().default('input[type=file]'),
+    uploadButton: z.string().default('#upload-button'),
+    uploadsTable: z.string().default('#uploads-table'),
+    /** A row of the uploads table; `{fileName}` is replaced by the canary's file name. */
+    uploadRow: z.string().default('#uploads-table tbody tr:has(td:text-is("{fileName}"))'),
+    /** Inside the row: the link that downloads the error workbook. */
+    errorWorkbookLink: z.string().default('a.error-workbook'),
+    /** Optional refresh control; the probe also reloads nothing by itself. */
+    refreshButton: z.string().optional().default('#refresh-button'),
+  })
+  .strict();
+
+export const columnsSchema = z
+  .object({
+    /** Header texts of the uploads table, used to find each cell by column. */
+    fileName: z.string().default('File name'),
+    status: z.string().default('Status'),
+    errors: z.string().default('Errors'),
+    imported: z.string().default('Imported'),
+  })
+  .strict();
+
+export const timeoutsSchema = z
+  .object({
+    login: duration.default(30),
+    openPage: duration.default(30),
+    listUploads: duration.default(15),
+    upload: duration.default(30),
+    /** Upload → IN_PROGRESS (queue wait). */
+    importStarted: duration.default(60),
+    /** IN_PROGRESS → final status. */
+    importFinished: duration.default(60),
+    checkResult: duration.default(30),
+    /** One HTTP request of the API probe. */
+    request: duration.default(15),
+    /** The whole run; nothing outlives it. */
+    run: duration.default(180),
+  })
+  .strict();
+
+export const canarySchema = z
+  .object({
+    /** A numeric TIS person id that does not exist. */
+    personId: z.number().int().positive().default(999999999),
+    /** File name prefix: every run leaves one row in the upload list that all admins see. */
+    filePrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('synthetic-probe'),
+    /** The healthy ending's reason text; `{personId}` is replaced. */
+    expectedReason: z.string().default('Person with id {personId} does not exist'),
+    /** How often the import's status is polled. */
+    pollInterval: duration.default(1),
+  })
+  .strict();
+
+export const targetSchema = z
+  .object({
+    /** Origin serving the admin UI and (behind the same front door) the API, e.g. https://apps.tis.nhs.uk */
+    appUrl: urlString,
+    uploadsPath: z.string().startsWith('/').default('/admin/uploads'),
+    /** API base, absolute or relative to appUrl. */
+    apiPath: z.string().default('/generic-upload/api'),
+    keycloak: z
+      .object({
+        /** Keycloak base URL; older Keycloak needs the /auth prefix here. */
+        url: urlString,
+        realm: z.string().default('lin'),
+        /** Public client used for the API probe's password grant. */
+        tokenClientId: z.string().default('api-tokens'),
+      })
+      .strict(),
+    credentials: z.object({ username: secret, password: secret }).strict(),
+    probes: z.array(z.enum(PROBE_NAMES)).min(1).optional(),
+    interval: duration.optional(),
+    canary: canarySchema.default(canarySchema.parse({})),
+    selectors: selectorsSchema.default(selectorsSchema.parse({})),
+    columns: columnsSchema.default(columnsSchema.parse({})),
+    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    /** Probes run for every target unless the target narrows them. */
+    probes: z.array(z.enum(PROBE_NAMES)).min(1).default(['browser', 'api']),
+    schedule: z
+      .object({
+        interval: duration.default(60),
+        /** Up to this much random delay is added to each run's start. */
+        jitter: duration.default(5),
+      })
+      .strict()
+      .default({ interval: 60, jitter: 5 }),
+    evidence: z
+      .object({
+        dir: z.string().default('./evidence'),
+        /** How many failed runs' evidence folders are kept (oldest deleted first). */
+        keep: z.number().int().positive().default(50),
+      })
+      .strict()
+      .default({ dir: './evidence', keep: 50 }),
+    history: z
+      .object({
+        file: z.string().default('./.state/history.jsonl'),
+        /** Rotate when the file grows past this many bytes. */
+        maxBytes: z.number().int().positive().default(5_000_000),
+        /** Rotated files kept. */
+        keep: z.number().int().nonnegative().default(3),
+      })
+      .strict()
+      .default({ file: './.state/history.jsonl', maxBytes: 5_000_000, keep: 3 }),
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(9687),
+      })
+      .strict()
+      .default({ host: '127.0.0.1', port: 9687 }),
+    browser: z
+      .object({
+        executablePath: z.string().default('/usr/bin/chromium'),
+        headless: z.boolean().default(true),
+        /** Keep a Playwright trace for failed runs. */
+        trace: z.boolean().default(true),
+      })
+      .strict()
+      .default({ executablePath: '/usr/bin/chromium', headless: true, trace: true }),
+    targets: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a target name: lower case letters, digits, - and _'), targetSchema).refine(
+      (t) => Object.keys(t).length > 0,
+      'at least one target',
+    ),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+export type TargetConfig = z.infer<typeof targetSchema>;
+export type Selectors = z.infer<typeof selectorsSchema>;
+export type Timeouts = z.infer<typeof timeoutsSchema>;

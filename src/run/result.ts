@@ -1,0 +1,112 @@
+// The result of one probe run, as data. Everything downstream (console report, JSON, JUnit,
+// metrics, run history, Pushgateway) is computed from this and nothing else.
+
+export const PROBE_NAMES = ['browser', 'api'] as const;
+export type ProbeName = (typeof PROBE_NAMES)[number];
+
+/**
+ * Steps of a journey, in order. The browser probe uses `open_page`, the API probe
+ * `list_uploads`; all others are shared.
+ */
+export const STEP_NAMES = [
+  'login',
+  'open_page',
+  'list_uploads',
+  'upload',
+  'import_started',
+  'import_finished',
+  'check_result',
+] as const;
+export type StepName = (typeof STEP_NAMES)[number];
+
+/**
+ * Why a run failed: a small fixed set, documented in the README with the likely cause in TIS.
+ * Metrics pre-create one series per reason, so adding one is a deliberate change.
+ */
+export const FAILURE_REASONS = [
+  'login_failed', // the login page/token endpoint refused the test user (bad credentials, account disabled)
+  'login_unavailable', // Keycloak unreachable or answering 5xx
+  'auth_rejected', // logged in, but the Bulk Upload API answered 401/403 (stale deployed configuration)
+  'server_error', // the app or API answered 5xx
+  'network', // connection refused/reset/DNS failure towards the target
+  'timeout', // a step or the whole run passed its deadline with no more specific explanation
+  'upload_rejected', // POST /file answered 4xx other than 401/403 (validation, template, type)
+  'queue_stalled', // the canary stayed PENDING (or IN_PROGRESS) past its deadline
+  'import_failed', // the import ended UNEXPECTED_ERROR / INVALID_FILE_FORMAT (service account cannot get a token)
+  'import_wrong_result', // COMPLETED, but counts or the error reason text are not the canary's healthy ending
+  'canary_imported', // numberImported = 1: the canary id exists, the canary is no longer harmless
+  'page_broken', // the page did not behave: reload loop, login page where the app should be, element missing
+  'probe_error', // a fault in the probe itself (bug, browser crash): not evidence against TIS
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
+export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'none';
+export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'];
+
+export interface StepResult {
+  name: StepName;
+  ok: boolean;
+  /** ISO timestamp when the step began. */
+  startedAt: string;
+  durationSeconds: number;
+  /** Short human text when the step failed. */
+  error?: string;
+}
+
+/** One HTTP exchange with the target, without headers or bodies (those may hold secrets). */
+export interface HttpEvent {
+  method: string;
+  /** Origin + path, query string removed. */
+  url: string;
+  /** 0 when no answer came (network failure, aborted, never answered). */
+  status: number;
+  durationMs: number;
+  /** ISO timestamp of the request start. */
+  at: string;
+  failure?: string;
+}
+
+export interface HttpSummary {
+  requests: number;
+  byClass: Record<StatusClass, number>;
+  /** The first response that by itself fails a run (401/403/5xx/no answer), if any. */
+  firstBad?: HttpEvent;
+}
+
+export interface CanaryOutcome {
+  fileName: string;
+  logId?: string;
+  /** Last fileStatus seen. */
+  status?: string;
+  numberOfErrors?: number;
+  numberImported?: number;
+  /** The error workbook's `Reason for import failure` text, when read. */
+  reasonText?: string;
+  /** uploadedDate → jobStartTime, seconds (as seen by the probe's polling). */
+  queueWaitSeconds?: number;
+  /** jobStartTime → processedDate/finish, seconds. */
+  importSeconds?: number;
+}
+
+export interface RunResult {
+  probe: ProbeName;
+  target: string;
+  ok: boolean;
+  /** True when the run was cut short by shutdown (SIGTERM) rather than by a fault of the target. */
+  cancelled?: boolean;
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  /** Present when ok is false. */
+  reason?: FailureReason;
+  failedStep?: StepName;
+  /** One line a human understands. */
+  message: string;
+  /** What the reason most likely means in TIS (from the README's table). */
+  likelyCause?: string;
+  steps: StepResult[];
+  http: HttpSummary;
+  canary?: CanaryOutcome;
+  /** Folder with screenshot, trace, network log; only for failed runs. */
+  evidenceDir?: string;
+}
