@@ -1,0 +1,275 @@
+// Runs each probe against each target on its interval, with jitter, forever.
+// - One job per probe × target; a job never overlaps itself (the next run is scheduled only
+//   after the current one has ended).
+// - Every run is bounded: the runner enforces the target's run deadline itself; if it has not
+//   answered `graceSeconds` after that, the run is aborted and recorded as a timeout.
+// - Whatever a run does (fails, throws, hangs) the job is scheduled again.
+// - stop() aborts the runs in flight; they are recorded as cancelled.
+// A tick (default every second) starts due jobs; /healthz watches that it keeps ticking.
+import type { Browser } from 'playwright-core';
+import type { Config, TargetConfig } from '../config/schema.ts';
+import type { Logger } from '../log.ts';
+import type { ProbeName, RunResult } from '../run/result.ts';
+
+/** What the scheduler hands to the runner (a subset of src/run/runner.ts RunRequest). */
+export interface ScheduledRunRequest {
+  probe: ProbeName;
+  targetName: string;
+  target: TargetConfig;
+  config: Config;
+  browser?: Browser;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+export type RunFn = (req: ScheduledRunRequest) => Promise<RunResult>;
+
+export interface Job {
+  probe: ProbeName;
+  targetName: string;
+  target: TargetConfig;
+  intervalSeconds: number;
+  jitterSeconds: number;
+  /** The runner's own deadline for the whole run. */
+  deadlineSeconds: number;
+}
+
+export interface JobState {
+  probe: ProbeName;
+  target: string;
+  running: boolean;
+  runningSince?: string;
+  nextRunAt?: string;
+  lastResult?: { ok: boolean; cancelled?: boolean; reason?: string; finishedAt: string };
+  runs: number;
+}
+
+export interface SchedulerOptions {
+  config: Config;
+  /** Target names to watch; default every configured target. */
+  targets?: string[];
+  run: RunFn;
+  onResult: (r: RunResult) => void | Promise<void>;
+  /** Supplies the warm browser to browser-probe runs. */
+  browser?: () => Promise<Browser>;
+  logger?: Logger;
+  tickMs?: number;
+  /** Extra time a runner gets past its own deadline before the scheduler cuts it off. */
+  graceSeconds?: number;
+  random?: () => number;
+}
+
+/** Every probe × target pair the config asks for, optionally narrowed to some targets. */
+export function jobsFor(config: Config, targets?: string[]): Job[] {
+  const names = targets && targets.length > 0 ? targets : Object.keys(config.targets);
+  return names.flatMap((name) => {
+    const target = config.targets[name];
+    if (!target) throw new Error(`unknown target "${name}" (configured: ${Object.keys(config.targets).join(', ')})`);
+    return (target.probes ?? config.probes).map((probe) => ({
+      probe,
+      targetName: name,
+      target,
+      intervalSeconds: target.interval ?? config.schedule.interval,
+      jitterSeconds: config.schedule.jitter,
+      deadlineSeconds: target.timeouts.run,
+    }));
+  });
+}
+
+class StopSignal extends Error {
+  constructor() {
+    super('the service is stopping');
+  }
+}
+class DeadlineSignal extends Error {
+  constructor(seconds: number) {
+    super(`the run passed its deadline of ${seconds} s`);
+  }
+}
+
+interface Slot {
+  job: Job;
+  nextDue: number;
+  inFlight?: { controller: AbortController; startedAt: number; done: Promise<void> };
+  state: JobState;
+}
+
+export class Scheduler {
+  readonly jobs: Job[];
+  private readonly slots: Slot[];
+  private timer?: NodeJS.Timeout;
+  private stopping = false;
+  private started = false;
+  private lastTick = 0;
+  private readonly tickMs: number;
+  private readonly graceMs: number;
+  private readonly random: () => number;
+
+  constructor(private readonly opts: SchedulerOptions) {
+    this.jobs = jobsFor(opts.config, opts.targets);
+    this.tickMs = opts.tickMs ?? 1000;
+    this.graceMs = (opts.graceSeconds ?? 10) * 1000;
+    this.random = opts.random ?? Math.random;
+    this.slots = this.jobs.map((job) => ({
+      job,
+      nextDue: 0,
+      state: { probe: job.probe, target: job.targetName, running: false, runs: 0 },
+    }));
+  }
+
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    const now = Date.now();
+    // Spread the first runs by the jitter so probes of one target do not all start at once.
+    for (const s of this.slots) this.setNext(s, now + this.jitterMs(s.job));
+    this.tick();
+    this.timer = setInterval(() => this.tick(), this.tickMs);
+  }
+
+  /** Aborts runs in flight (recorded as cancelled) and stops scheduling. */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    if (this.timer) clearInterval(this.timer);
+    const inFlight = this.slots.flatMap((s) => (s.inFlight ? [s.inFlight] : []));
+    for (const f of inFlight) f.controller.abort(new StopSignal());
+    await Promise.all(inFlight.map((f) => f.done));
+  }
+
+  get isRunning(): boolean {
+    return this.started && !this.stopping;
+  }
+
+  /** Time of the last tick (ms since epoch), 0 before the first. */
+  get lastTickAt(): number {
+    return this.lastTick;
+  }
+
+  /** Jobs whose run has outlived its deadline plus twice the grace: the scheduler is stuck on them. */
+  overdueJobs(now = Date.now()): JobState[] {
+    return this.slots
+      .filter((s) => s.inFlight && now - s.inFlight.startedAt > s.job.deadlineSeconds * 1000 + 2 * this.graceMs)
+      .map((s) => ({ ...s.state }));
+  }
+
+  states(): JobState[] {
+    return this.slots.map((s) => ({ ...s.state }));
+  }
+
+  private tick(): void {
+    this.lastTick = Date.now();
+    if (this.stopping) return;
+    for (const s of this.slots) {
+      if (!s.inFlight && this.lastTick >= s.nextDue) this.launch(s);
+    }
+  }
+
+  private jitterMs(job: Job): number {
+    return this.random() * job.jitterSeconds * 1000;
+  }
+
+  private setNext(s: Slot, at: number): void {
+    s.nextDue = at;
+    s.state.nextRunAt = new Date(at).toISOString();
+  }
+
+  private launch(s: Slot): void {
+    const controller = new AbortController();
+    const startedAt = Date.now();
+    s.state.running = true;
+    s.state.runningSince = new Date(startedAt).toISOString();
+    s.state.nextRunAt = undefined;
+    const done = this.execute(s.job, controller, startedAt).then(async (result) => {
+      s.state.running = false;
+      s.state.runningSince = undefined;
+      s.state.runs++;
+      s.state.lastResult = { ok: result.ok, cancelled: result.cancelled, reason: result.reason, finishedAt: result.finishedAt };
+      try {
+        await this.opts.onResult(result);
+      } catch (e) {
+        this.opts.logger?.error({ event: 'record_failed', err: e }, 'recording a run result failed');
+      }
+      // Next start: one interval after this start, or right after this run if it overran.
+      this.setNext(s, Math.max(startedAt + s.job.intervalSeconds * 1000, Date.now()) + this.jitterMs(s.job));
+      s.inFlight = undefined;
+    });
+    s.inFlight = { controller, startedAt, done };
+  }
+
+  /** One run; always resolves to a RunResult, whatever the runner does. */
+  private async execute(job: Job, controller: AbortController, startedAt: number): Promise<RunResult> {
+    const { signal } = controller;
+    // Safety net behind the runner's own deadline.
+    const cutoff = setTimeout(
+      () => controller.abort(new DeadlineSignal(job.deadlineSeconds)),
+      job.deadlineSeconds * 1000 + this.graceMs,
+    );
+    // If the runner ignores the abort too, give up on it after one more grace period.
+    const abandoned = new Promise<'abandoned'>((resolve) => {
+      signal.addEventListener('abort', () => setTimeout(() => resolve('abandoned'), this.graceMs).unref(), { once: true });
+    });
+    try {
+      const browser = job.probe === 'browser' && this.opts.browser ? await this.opts.browser() : undefined;
+      const running = this.opts.run({
+        probe: job.probe,
+        targetName: job.targetName,
+        target: job.target,
+        config: this.opts.config,
+        browser,
+        signal,
+        logger: this.opts.logger?.child({ probe: job.probe, target: job.targetName }),
+      });
+      const outcome = await Promise.race([running, abandoned]);
+      if (outcome === 'abandoned') {
+        this.opts.logger?.error({ event: 'run_abandoned', probe: job.probe, target: job.targetName }, 'runner ignored abort');
+        return this.fromAbort(job, startedAt, signal.reason, 'the run did not stop when aborted');
+      }
+      if (signal.aborted) return this.fromAbort(job, startedAt, signal.reason, outcome.message, outcome);
+      return outcome;
+    } catch (e) {
+      if (signal.aborted) return this.fromAbort(job, startedAt, signal.reason, String(e));
+      return synthetic(job, startedAt, {
+        reason: 'probe_error',
+        message: `the probe could not run: ${e instanceof Error ? e.message : String(e)}`,
+      });
+    } finally {
+      clearTimeout(cutoff);
+    }
+  }
+
+  /** The scheduler aborted this run: on shutdown it is cancelled, past the deadline a timeout. */
+  private fromAbort(job: Job, startedAt: number, why: unknown, detail: string, result?: RunResult): RunResult {
+    if (why instanceof DeadlineSignal) {
+      const base = result ?? synthetic(job, startedAt, { reason: 'timeout', message: why.message });
+      const now = Date.now();
+      return {
+        ...base,
+        ok: false,
+        cancelled: false,
+        reason: 'timeout',
+        message: `${why.message} (${detail})`,
+        startedAt: new Date(startedAt).toISOString(),
+        finishedAt: new Date(now).toISOString(),
+        durationSeconds: (now - startedAt) / 1000,
+      };
+    }
+    if (result) return { ...result, ok: false, cancelled: true };
+    return { ...synthetic(job, startedAt, { message: `cancelled: ${detail}` }), cancelled: true };
+  }
+}
+
+function synthetic(job: Job, startedAt: number, f: { reason?: RunResult['reason']; message: string }): RunResult {
+  const finished = Date.now();
+  return {
+    probe: job.probe,
+    target: job.targetName,
+    ok: false,
+    reason: f.reason,
+    message: f.message,
+    startedAt: new Date(startedAt).toISOString(),
+    finishedAt: new Date(finished).toISOString(),
+    durationSeconds: (finished - startedAt) / 1000,
+    steps: [],
+    http: { requests: 0, byClass: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 } },
+  };
+}

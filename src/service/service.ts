@@ -1,0 +1,147 @@
+// The long-running probe service: scheduler → runner; each result → metrics, run history,
+// recent runs and one structured log line; an HTTP server shows them.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import type { Config } from '../config/schema.ts';
+import { RunHistory } from '../history.ts';
+import type { Logger } from '../log.ts';
+import { ProbeMetrics, runResultLabel } from '../metrics/registry.ts';
+import type { RunResult } from '../run/result.ts';
+import { createApp, type HealthReport } from '../server/app.ts';
+import { RecentRuns } from './recent-runs.ts';
+import { Scheduler, type RunFn } from './scheduler.ts';
+import { WarmBrowser, type BrowserLauncher } from './warm-browser.ts';
+
+const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export interface ServiceOptions {
+  config: Config;
+  /** Watch only these targets (default: all). */
+  targets?: string[];
+  run: RunFn;
+  logger: Logger;
+  /** Override config.server (tests pass port 0). */
+  host?: string;
+  port?: number;
+  tickMs?: number;
+  graceSeconds?: number;
+  launchBrowser?: BrowserLauncher;
+}
+
+export interface RunningService {
+  /** Base URL of the HTTP server, e.g. http://127.0.0.1:9687 */
+  url: string;
+  metrics: ProbeMetrics;
+  scheduler: Scheduler;
+  history: RunHistory;
+  browser: WarmBrowser;
+  /** Aborts runs in flight (recorded as cancelled), closes the browser and the server. */
+  stop(): Promise<void>;
+}
+
+/** The fields of a run that go into its log line: everything but bulky detail. */
+export function runLogFields(r: RunResult): Record<string, unknown> {
+  return {
+    event: 'run_finished',
+    probe: r.probe,
+    target: r.target,
+    result: runResultLabel(r),
+    ok: r.ok,
+    reason: r.reason,
+    failedStep: r.failedStep,
+    message: r.message,
+    likelyCause: r.likelyCause,
+    durationSeconds: r.durationSeconds,
+    steps: Object.fromEntries(r.steps.map((s) => [s.name, s.durationSeconds])),
+    http: r.http.byClass,
+    firstBadResponse: r.http.firstBad ? { status: r.http.firstBad.status, url: r.http.firstBad.url } : undefined,
+    canary: r.canary && {
+      fileName: r.canary.fileName,
+      status: r.canary.status,
+      numberOfErrors: r.canary.numberOfErrors,
+      numberImported: r.canary.numberImported,
+      reasonText: r.canary.reasonText,
+      queueWaitSeconds: r.canary.queueWaitSeconds,
+      importSeconds: r.canary.importSeconds,
+    },
+    evidenceDir: r.evidenceDir,
+  };
+}
+
+export async function startService(opts: ServiceOptions): Promise<RunningService> {
+  const { config, logger } = opts;
+  const tickMs = opts.tickMs ?? 1000;
+  const metrics = new ProbeMetrics({ processMetrics: true });
+  const history = new RunHistory(config.history);
+  const recent = new RecentRuns(200);
+  recent.addAll(await history.recent(200).catch(() => []));
+  const browser = new WarmBrowser(config.browser, logger, opts.launchBrowser);
+
+  const record = async (r: RunResult): Promise<void> => {
+    metrics.record(r);
+    recent.add(r);
+    const fields = runLogFields(r);
+    if (r.ok || r.cancelled) logger.info(fields, `${r.probe} → ${r.target}: ${runResultLabel(r)}`);
+    else logger.warn(fields, `${r.probe} → ${r.target}: ${r.reason ?? 'failure'}: ${r.message}`);
+    await history.append(r).catch((err: unknown) => logger.error({ event: 'history_write_failed', err }, 'run history not written'));
+  };
+
+  const scheduler = new Scheduler({
+    config,
+    targets: opts.targets,
+    run: opts.run,
+    onResult: record,
+    browser: () => browser.get(),
+    logger,
+    tickMs,
+    graceSeconds: opts.graceSeconds,
+  });
+  for (const job of scheduler.jobs) metrics.prepare(job.probe, job.targetName);
+
+  const health = (): HealthReport => {
+    const problems: string[] = [];
+    if (!scheduler.isRunning) problems.push('scheduler not running');
+    const sinceTick = Date.now() - scheduler.lastTickAt;
+    if (scheduler.isRunning && sinceTick > Math.max(10_000, 5 * tickMs)) problems.push(`scheduler last ticked ${Math.round(sinceTick / 1000)} s ago`);
+    for (const j of scheduler.overdueJobs()) problems.push(`${j.probe} → ${j.target} stuck since ${j.runningSince}`);
+    return { ok: problems.length === 0, problems, lastTickAt: scheduler.lastTickAt ? new Date(scheduler.lastTickAt).toISOString() : undefined };
+  };
+
+  const app = createApp({
+    metrics,
+    health,
+    ready: () => scheduler.isRunning,
+    runs: (f) => recent.list(f),
+    jobs: () => scheduler.states(),
+    version,
+  });
+  const host = opts.host ?? config.server.host;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(opts.port ?? config.server.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    s.once('error', reject);
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  scheduler.start();
+  logger.info(
+    { event: 'service_started', url, jobs: scheduler.jobs.map((j) => ({ probe: j.probe, target: j.targetName, intervalSeconds: j.intervalSeconds })) },
+    `probe service listening on ${url}`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      logger.info({ event: 'service_stopping' }, 'stopping: runs in flight are cancelled');
+      await scheduler.stop();
+      await browser.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      logger.info({ event: 'service_stopped' }, 'probe service stopped');
+    })());
+
+  return { url, metrics, scheduler, history, browser, stop };
+}

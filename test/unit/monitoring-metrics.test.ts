@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { ProbeMetrics, METRIC_PREFIX, PROBE_STEPS } from '../../src/metrics/registry.ts';
+import { FAILURE_REASONS, STATUS_CLASSES } from '../../src/run/result.ts';
+import { lintComplaints, promtool } from '../monitoring/promtool.ts';
+import { fakeResult } from './monitoring-fixtures.ts';
+
+async function sample(m: ProbeMetrics, name: string, labels: Record<string, string>): Promise<number | undefined> {
+  const metric = await m.registry.getSingleMetric(name)?.get();
+  const v = metric?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val) && (!('le' in labels) ? !('le' in v.labels) : true));
+  return v?.value;
+}
+
+describe('ProbeMetrics', () => {
+  it('creates every failure reason, run result and status class at 0 before any run', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('browser', 'box');
+    m.prepare('api', 'box');
+    const text = await m.metrics();
+    for (const probe of ['browser', 'api']) {
+      for (const reason of FAILURE_REASONS)
+        expect(text).toContain(`bulk_upload_probe_failures_total{probe="${probe}",target="box",reason="${reason}"} 0`);
+      for (const result of ['success', 'failure', 'cancelled'])
+        expect(text).toContain(`bulk_upload_probe_runs_total{probe="${probe}",target="box",result="${result}"} 0`);
+      for (const cc of STATUS_CLASSES)
+        expect(text).toContain(`bulk_upload_probe_target_responses_total{probe="${probe}",target="box",code_class="${cc}"} 0`);
+    }
+    // Unknown until the first run: no success/last-run series yet (absence is not failure).
+    expect(text).not.toMatch(/^bulk_upload_probe_success\{/m);
+    expect(text).not.toMatch(/^bulk_upload_probe_last_run_timestamp_seconds\{/m);
+    expect(text).toMatch(/^bulk_upload_probe_build_info\{version="\d+\.\d+\.\d+"\} 1$/m);
+  });
+
+  it('records a success: gauge 1, timestamps, durations, responses, canary histograms', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('api', 'box');
+    const at = new Date('2026-11-25T10:00:00Z');
+    m.record(fakeResult({ ok: true, at, durationSeconds: 6, queueWaitSeconds: 1.5, importSeconds: 0.8 }));
+    const l = { probe: 'api', target: 'box' };
+    expect(await sample(m, 'bulk_upload_probe_success', l)).toBe(1);
+    expect(await sample(m, 'bulk_upload_probe_last_run_timestamp_seconds', l)).toBe(at.getTime() / 1000);
+    expect(await sample(m, 'bulk_upload_probe_last_success_timestamp_seconds', l)).toBe(at.getTime() / 1000);
+    expect(await sample(m, 'bulk_upload_probe_runs_total', { ...l, result: 'success' })).toBe(1);
+    expect(await sample(m, 'bulk_upload_probe_target_responses_total', { ...l, code_class: '2xx' })).toBe(5);
+    const text = await m.metrics();
+    expect(text).toContain('bulk_upload_probe_run_duration_seconds_bucket{le="5",probe="api",target="box"} 0');
+    expect(text).toContain('bulk_upload_probe_run_duration_seconds_bucket{le="8",probe="api",target="box"} 1');
+    expect(text).toContain('bulk_upload_probe_step_duration_seconds_sum{probe="api",target="box",step="login"} 0.7');
+    expect(text).toContain('bulk_upload_probe_canary_queue_wait_seconds_sum{probe="api",target="box"} 1.5');
+    expect(text).toContain('bulk_upload_probe_canary_import_duration_seconds_count{probe="api",target="box"} 1');
+  });
+
+  it('records a failure by reason and keeps the last success time', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('browser', 'box');
+    const l = { probe: 'browser', target: 'box' };
+    m.record(fakeResult({ probe: 'browser', ok: true, at: new Date('2026-11-25T10:00:00Z') }));
+    m.record(fakeResult({ probe: 'browser', reason: 'auth_rejected', at: new Date('2026-11-25T10:01:00Z') }));
+    expect(await sample(m, 'bulk_upload_probe_success', l)).toBe(0);
+    expect(await sample(m, 'bulk_upload_probe_failures_total', { ...l, reason: 'auth_rejected' })).toBe(1);
+    expect(await sample(m, 'bulk_upload_probe_failures_total', { ...l, reason: 'import_failed' })).toBe(0);
+    expect(await sample(m, 'bulk_upload_probe_runs_total', { ...l, result: 'failure' })).toBe(1);
+    expect(await sample(m, 'bulk_upload_probe_last_success_timestamp_seconds', l)).toBe(Date.parse('2026-11-25T10:00:00Z') / 1000);
+    expect(await sample(m, 'bulk_upload_probe_last_run_timestamp_seconds', l)).toBe(Date.parse('2026-11-25T10:01:00Z') / 1000);
+    expect(await sample(m, 'bulk_upload_probe_target_responses_total', { ...l, code_class: '4xx' })).toBe(2);
+  });
+
+  it('counts a cancelled run without touching success, timestamps or failures', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('api', 'box');
+    const l = { probe: 'api', target: 'box' };
+    m.record(fakeResult({ ok: true, at: new Date('2026-11-25T10:00:00Z') }));
+    m.record({ ...fakeResult({ reason: 'timeout', at: new Date('2026-11-25T10:05:00Z') }), cancelled: true });
+    expect(await sample(m, 'bulk_upload_probe_runs_total', { ...l, result: 'cancelled' })).toBe(1);
+    expect(await sample(m, 'bulk_upload_probe_success', l)).toBe(1);
+    expect(await sample(m, 'bulk_upload_probe_failures_total', { ...l, reason: 'timeout' })).toBe(0);
+    expect(await sample(m, 'bulk_upload_probe_last_run_timestamp_seconds', l)).toBe(Date.parse('2026-11-25T10:00:00Z') / 1000);
+  });
+
+  it('pre-creates step histograms only for the steps each probe has', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('api', 'box');
+    m.prepare('browser', 'box');
+    const text = await m.metrics();
+    expect(PROBE_STEPS.api).not.toContain('open_page');
+    expect(text).toContain('bulk_upload_probe_step_duration_seconds_count{probe="api",target="box",step="list_uploads"} 0');
+    expect(text).not.toContain('step_duration_seconds_count{probe="api",target="box",step="open_page"}');
+    expect(text).toContain('bulk_upload_probe_step_duration_seconds_count{probe="browser",target="box",step="open_page"} 0');
+  });
+
+  it('uses only the allowed low-cardinality labels', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('api', 'box');
+    m.record(fakeResult({ reason: 'server_error', queueWaitSeconds: 2, importSeconds: 1 }));
+    const allowed = new Set(['probe', 'target', 'step', 'reason', 'result', 'code_class', 'le', 'version']);
+    const families = (await m.registry.getMetricsAsJSON()).filter((f) => f.name.startsWith(METRIC_PREFIX));
+    expect(families.length).toBe(11);
+    for (const f of families)
+      for (const v of f.values) for (const k of Object.keys(v.labels)) expect(allowed.has(k), `${f.name} label ${k}`).toBe(true);
+  });
+
+  it('passes promtool check metrics, before and after runs, with process metrics too', async () => {
+    const m = new ProbeMetrics({ processMetrics: true });
+    m.prepare('api', 'box');
+    expect(lintComplaints(await m.metrics(), METRIC_PREFIX)).toEqual([]);
+    m.record(fakeResult({ reason: 'queue_stalled', queueWaitSeconds: 90 }));
+    m.record(fakeResult({ ok: true, queueWaitSeconds: 1, importSeconds: 2 }));
+    expect(lintComplaints(await m.metrics(), METRIC_PREFIX)).toEqual([]);
+  });
+
+  it('the lint check can fail: promtool does complain about a badly named family', () => {
+    const bad = '# HELP bulk_upload_probe_runs Runs.\n# TYPE bulk_upload_probe_runs counter\nbulk_upload_probe_runs 1\n';
+    expect(promtool(['check', 'metrics'], bad).status).not.toBe(0);
+    expect(lintComplaints(bad, METRIC_PREFIX).join('\n')).toMatch(/bulk_upload_probe_runs/);
+  });
+});

@@ -1,0 +1,300 @@
+import { EventEmitter } from 'node:events';
+import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { Scheduler, jobsFor, type ScheduledRunRequest } from '../../src/service/scheduler.ts';
+import { WarmBrowser } from '../../src/service/warm-browser.ts';
+import type { RunResult } from '../../src/run/result.ts';
+import { fakeResult, testConfig } from './monitoring-fixtures.ts';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const cfg = (o: Partial<Parameters<typeof testConfig>[0]> = {}) => testConfig({ historyFile: '/nonexistent/h.jsonl', ...o });
+
+async function until(check: () => boolean, ms = 5000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await sleep(10);
+  }
+}
+
+/** A runner that records calls and takes `ms` per run, honouring abort like the real one. */
+function fakeRunner(ms: number | ((n: number) => number), behave?: (req: ScheduledRunRequest, n: number) => RunResult | 'throw' | 'hang' | undefined) {
+  const calls: { req: ScheduledRunRequest; start: number; end?: number }[] = [];
+  let running = 0;
+  let maxConcurrent = 0;
+  const run = async (req: ScheduledRunRequest): Promise<RunResult> => {
+    const n = calls.length;
+    const call: { req: ScheduledRunRequest; start: number; end?: number } = { req, start: Date.now() };
+    calls.push(call);
+    running++;
+    maxConcurrent = Math.max(maxConcurrent, running);
+    try {
+      const b = behave?.(req, n);
+      if (b === 'throw') throw new Error('runner bug');
+      if (b === 'hang') return await new Promise<RunResult>(() => undefined);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, typeof ms === 'function' ? ms(n) : ms);
+        req.signal?.addEventListener('abort', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+      if (req.signal?.aborted) return { ...fakeResult({ probe: req.probe, target: req.targetName, reason: 'timeout' }), cancelled: true };
+      return b ?? fakeResult({ probe: req.probe, target: req.targetName, ok: true });
+    } finally {
+      running--;
+      call.end = Date.now();
+    }
+  };
+  return { run, calls, max: () => maxConcurrent };
+}
+
+describe('jobsFor', () => {
+  it('makes one job per probe × target, narrowed to the asked targets', () => {
+    const config = cfg({ targets: ['box', 'stage'], interval: 30 });
+    expect(jobsFor(config).map((j) => `${j.probe}/${j.targetName}/${j.intervalSeconds}`)).toEqual([
+      'browser/box/30',
+      'api/box/30',
+      'browser/stage/30',
+      'api/stage/30',
+    ]);
+    expect(jobsFor(config, ['stage']).map((j) => j.targetName)).toEqual(['stage', 'stage']);
+    expect(() => jobsFor(config, ['prod'])).toThrow(/unknown target "prod".*box, stage/);
+  });
+});
+
+describe('Scheduler', () => {
+  it('runs each job on its interval and never overlaps a job with itself', async () => {
+    const config = cfg({ interval: 0.1 });
+    // Runs longer than the interval: the next must wait for the previous one to end.
+    const r = fakeRunner(150);
+    const results: RunResult[] = [];
+    const s = new Scheduler({ config, run: r.run, onResult: (x) => void results.push(x), tickMs: 10 });
+    s.start();
+    await until(() => results.length >= 6);
+    await s.stop();
+    for (const probe of ['browser', 'api']) {
+      const mine = r.calls.filter((c) => c.req.probe === probe);
+      for (let i = 1; i < mine.length; i++) expect(mine[i]!.start).toBeGreaterThanOrEqual(mine[i - 1]!.end!);
+    }
+    expect(r.max()).toBe(2); // browser and api of one target may run side by side
+  });
+
+  it('waits the interval plus up to the jitter between starts', async () => {
+    const config = cfg({ interval: 0.2, jitter: 0.1, targets: ['box'] });
+    const r = fakeRunner(5);
+    const starts: number[] = [];
+    const s = new Scheduler({
+      config: { ...config, probes: ['api'] },
+      run: async (req) => {
+        starts.push(Date.now());
+        return r.run(req);
+      },
+      onResult: () => undefined,
+      tickMs: 5,
+      random: () => 0.5,
+    });
+    const t0 = Date.now();
+    s.start();
+    await until(() => starts.length >= 3);
+    await s.stop();
+    expect(starts[0]! - t0).toBeGreaterThanOrEqual(45); // first start spread by the jitter
+    for (let i = 1; i < starts.length; i++) {
+      const gap = starts[i]! - starts[i - 1]!;
+      expect(gap).toBeGreaterThanOrEqual(245);
+      expect(gap).toBeLessThan(400);
+    }
+  });
+
+  it('keeps scheduling after a run throws, recording it as a probe error', async () => {
+    const config = { ...cfg({ interval: 0.05 }), probes: ['api' as const] };
+    const r = fakeRunner(5, (_req, n) => (n === 0 ? 'throw' : undefined));
+    const results: RunResult[] = [];
+    const s = new Scheduler({ config, run: r.run, onResult: (x) => void results.push(x), tickMs: 5 });
+    s.start();
+    await until(() => results.length >= 3);
+    await s.stop();
+    expect(results[0]).toMatchObject({ ok: false, reason: 'probe_error', probe: 'api', target: 'box' });
+    expect(results[0]!.message).toMatch(/runner bug/);
+    expect(results[1]!.ok).toBe(true);
+  });
+
+  it('keeps scheduling when recording a result fails', async () => {
+    const config = { ...cfg({ interval: 0.05 }), probes: ['api' as const] };
+    let n = 0;
+    const s = new Scheduler({
+      config,
+      run: fakeRunner(5).run,
+      onResult: () => {
+        n++;
+        throw new Error('disk full');
+      },
+      tickMs: 5,
+    });
+    s.start();
+    await until(() => n >= 3);
+    await s.stop();
+  });
+
+  it('cuts off a run that outlives its deadline and records a timeout, then goes on', async () => {
+    const config = { ...cfg({ interval: 0.05, runDeadline: 0.1 }), probes: ['api' as const] };
+    const r = fakeRunner((n) => (n === 0 ? 10_000 : 5));
+    const results: RunResult[] = [];
+    const s = new Scheduler({ config, run: r.run, onResult: (x) => void results.push(x), tickMs: 5, graceSeconds: 0.1 });
+    s.start();
+    await until(() => results.length >= 2);
+    await s.stop();
+    expect(results[0]).toMatchObject({ ok: false, cancelled: false, reason: 'timeout' });
+    expect(results[0]!.message).toMatch(/deadline of 0.1 s/);
+    expect(results[0]!.durationSeconds).toBeLessThan(1);
+    expect(results[1]!.ok).toBe(true);
+  });
+
+  it('gives up on a runner that ignores the abort, and stays healthy', async () => {
+    const config = { ...cfg({ interval: 0.05, runDeadline: 0.05 }), probes: ['api' as const] };
+    const r = fakeRunner(5, (_req, n) => (n === 0 ? 'hang' : undefined));
+    const results: RunResult[] = [];
+    const s = new Scheduler({ config, run: r.run, onResult: (x) => void results.push(x), tickMs: 5, graceSeconds: 0.05 });
+    s.start();
+    await until(() => results.length >= 2);
+    expect(s.overdueJobs()).toEqual([]);
+    await s.stop();
+    expect(results[0]).toMatchObject({ ok: false, reason: 'timeout' });
+    expect(results[0]!.message).toMatch(/did not stop when aborted/);
+  });
+
+  it('reports a job as overdue while its run hangs past deadline and grace', async () => {
+    const config = { ...cfg({ interval: 0.05, runDeadline: 0.05 }), probes: ['api' as const] };
+    const s = new Scheduler({
+      config,
+      run: () => new Promise<RunResult>(() => undefined),
+      onResult: () => undefined,
+      tickMs: 5,
+      graceSeconds: 100,
+    });
+    s.start();
+    await sleep(30);
+    expect(s.overdueJobs()).toEqual([]);
+    expect(s.overdueJobs(Date.now() + 201_000)).toMatchObject([{ probe: 'api', target: 'box', running: true }]);
+    // stop() must not wait for a runner that never answers longer than the grace.
+  }, 5000);
+
+  it('on stop aborts the run in flight and records it as cancelled', async () => {
+    const config = { ...cfg({ interval: 60 }), probes: ['api' as const] };
+    const r = fakeRunner(10_000);
+    const results: RunResult[] = [];
+    const s = new Scheduler({ config, run: r.run, onResult: (x) => void results.push(x), tickMs: 5 });
+    s.start();
+    await until(() => r.calls.length === 1);
+    const t = Date.now();
+    await s.stop();
+    expect(Date.now() - t).toBeLessThan(1000);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ ok: false, cancelled: true });
+    expect(r.calls[0]!.req.signal?.aborted).toBe(true);
+    expect(s.isRunning).toBe(false);
+    await sleep(50);
+    expect(r.calls).toHaveLength(1); // nothing new after stop
+  });
+
+  it('records a cancelled run even when the runner returns nothing after abort', async () => {
+    const config = { ...cfg({ interval: 60 }), probes: ['api' as const] };
+    const s = new Scheduler({
+      config,
+      run: (req) => new Promise<RunResult>((_res, rej) => req.signal?.addEventListener('abort', () => rej(new Error('aborted')))),
+      onResult: (x) => void results.push(x),
+      tickMs: 5,
+    });
+    const results: RunResult[] = [];
+    s.start();
+    await sleep(30);
+    await s.stop();
+    expect(results).toMatchObject([{ cancelled: true, ok: false, probe: 'api' }]);
+  });
+
+  it('hands the warm browser to browser runs only, and a failed launch is a probe error', async () => {
+    const config = cfg({ interval: 0.05 });
+    const browser = { isConnected: () => true } as unknown as Browser;
+    let fail = true;
+    const r = fakeRunner(5);
+    const results: RunResult[] = [];
+    const s = new Scheduler({
+      config,
+      run: r.run,
+      onResult: (x) => void results.push(x),
+      browser: async () => {
+        if (fail) {
+          fail = false;
+          throw new Error('chromium would not start');
+        }
+        return browser;
+      },
+      tickMs: 5,
+    });
+    s.start();
+    await until(() => results.filter((x) => x.probe === 'browser').length >= 2);
+    await s.stop();
+    const browserResults = results.filter((x) => x.probe === 'browser');
+    expect(browserResults[0]).toMatchObject({ ok: false, reason: 'probe_error' });
+    expect(browserResults[0]!.message).toMatch(/chromium would not start/);
+    expect(r.calls.filter((c) => c.req.probe === 'browser').every((c) => c.req.browser === browser)).toBe(true);
+    expect(r.calls.filter((c) => c.req.probe === 'api').every((c) => c.req.browser === undefined)).toBe(true);
+  });
+
+  it('ticks while running (what /healthz watches)', async () => {
+    const s = new Scheduler({ config: cfg({ interval: 60 }), run: fakeRunner(5).run, onResult: () => undefined, tickMs: 10 });
+    expect(s.lastTickAt).toBe(0);
+    s.start();
+    const first = s.lastTickAt;
+    await sleep(50);
+    expect(s.lastTickAt).toBeGreaterThan(first);
+    await s.stop();
+  });
+});
+
+class FakeBrowser extends EventEmitter {
+  connected = true;
+  closed = false;
+  isConnected() {
+    return this.connected;
+  }
+  async close() {
+    this.closed = true;
+  }
+  crash() {
+    this.connected = false;
+    this.emit('disconnected');
+  }
+}
+
+describe('WarmBrowser', () => {
+  it('keeps one browser warm and relaunches it after it dies', async () => {
+    const launched: FakeBrowser[] = [];
+    const warm = new WarmBrowser({}, undefined, async () => {
+      const b = new FakeBrowser();
+      launched.push(b);
+      return b as unknown as Browser;
+    });
+    const [a, b] = await Promise.all([warm.get(), warm.get()]);
+    expect(a).toBe(b);
+    expect(await warm.get()).toBe(a);
+    launched[0]!.crash();
+    const c = await warm.get();
+    expect(c).not.toBe(a);
+    expect(warm.launches).toBe(2);
+    await warm.close();
+    expect(launched[1]!.closed).toBe(true);
+    await expect(warm.get()).rejects.toThrow(/closed/);
+  });
+
+  it('tries again after a failed launch', async () => {
+    let n = 0;
+    const warm = new WarmBrowser({}, undefined, async () => {
+      if (n++ === 0) throw new Error('no chromium');
+      return new FakeBrowser() as unknown as Browser;
+    });
+    await expect(warm.get()).rejects.toThrow(/no chromium/);
+    await expect(warm.get()).resolves.toBeInstanceOf(FakeBrowser);
+    await warm.close();
+  });
+});
