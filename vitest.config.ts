@@ -4,13 +4,29 @@ import { defineConfig } from 'vitest/config';
 // test/e2e) belong to `playwright test` and are kept out of here on purpose.
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
     exclude: ['test/e2e/**', 'node_modules/**'],
-    // Integration suites share one TIS in a box and inject faults into it: run files one at a time.
-    fileParallelism: false,
-    globalSetup: ['test/global-setup.ts'],
-    testTimeout: 120_000,
-    hookTimeout: 180_000,
     reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'integration',
+          include: ['test/box/**/*.test.ts', 'test/probes/**/*.test.ts', 'test/monitoring/**/*.test.ts'],
+          // One TIS in a box for the whole run; suites inject faults into it, so files run one at a time.
+          globalSetup: ['test/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
   },
 });

@@ -1,0 +1,34 @@
+// Changes made IN Keycloak through its admin API, as an operator would (incident 2021-03-18
+// began with an account disabled this way). Talks to Keycloak's own port, not the front proxy,
+// so that the login-down fault never blocks the box's control.
+import KcAdminClient from '@keycloak/keycloak-admin-client';
+import { REALM } from './realm.ts';
+
+export class KeycloakAdmin {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly admin: { username: string; password: string },
+  ) {}
+
+  private async client(): Promise<KcAdminClient> {
+    // A fresh login per change: master admin tokens are short-lived and changes are rare.
+    const kc = new KcAdminClient({ baseUrl: this.baseUrl, realmName: 'master' });
+    await kc.auth({ grantType: 'password', clientId: 'admin-cli', username: this.admin.username, password: this.admin.password });
+    kc.setConfig({ realmName: REALM });
+    return kc;
+  }
+
+  async setUserEnabled(username: string, enabled: boolean): Promise<void> {
+    const kc = await this.client();
+    const [user] = await kc.users.find({ username, exact: true });
+    if (!user?.id) throw new Error(`no user ${username} in realm ${REALM}`);
+    await kc.users.update({ id: user.id }, { enabled });
+  }
+
+  async isUserEnabled(username: string): Promise<boolean> {
+    const kc = await this.client();
+    const [user] = await kc.users.find({ username, exact: true });
+    if (!user) throw new Error(`no user ${username} in realm ${REALM}`);
+    return user.enabled === true;
+  }
+}

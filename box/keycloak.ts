@@ -1,0 +1,145 @@
+// A real Keycloak server (the Quarkus distribution fetched by scripts/setup.sh), started in
+// dev mode on loopback with an in-memory database: every start is fresh, realm `lin` is
+// imported from fixtures/keycloak/realm-lin.json.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import axios from 'axios';
+import { REALM } from './realm.ts';
+
+const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
+export const REALM_FILE = join(REPO, 'fixtures/keycloak/realm-lin.json');
+
+export function keycloakVersion(): string {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { config: { keycloakVersion: string } };
+  return pkg.config.keycloakVersion;
+}
+
+export function keycloakHome(): string {
+  const cache = process.env.BUP_CACHE_DIR ?? join(homedir(), '.cache/bulk-upload-probe');
+  return join(cache, `keycloak-${keycloakVersion()}`);
+}
+
+export interface KeycloakOptions {
+  /** Keycloak's own HTTP port (loopback). */
+  httpPort: number;
+  managementPort: number;
+  /** The URL everyone else uses (the front proxy): issued tokens carry it as issuer. */
+  frontUrl: string;
+  /** Where the server log goes. */
+  logFile: string;
+  readyTimeoutMs?: number;
+}
+
+export interface KeycloakServer {
+  /** Keycloak's own origin, for the box's internal use (admin API, JWKS). */
+  internalUrl: string;
+  admin: { username: string; password: string };
+  /** Milliseconds from spawn to realm `lin` answering. */
+  startMs: number;
+  stop(): Promise<void>;
+}
+
+export async function startKeycloak(opts: KeycloakOptions): Promise<KeycloakServer> {
+  const home = keycloakHome();
+  const kcSh = join(home, 'bin/kc.sh');
+  if (!existsSync(kcSh)) {
+    throw new Error(`Keycloak ${keycloakVersion()} not found in ${home}: run \`bash scripts/setup.sh\` first`);
+  }
+  // --import-realm reads <home>/data/import; the file is the same for every box, so sharing is safe.
+  await mkdir(join(home, 'data/import'), { recursive: true });
+  await copyFile(REALM_FILE, join(home, 'data/import/realm-lin.json'));
+
+  const admin = { username: 'admin', password: randomBytes(18).toString('base64url') };
+  const internalUrl = `http://127.0.0.1:${opts.httpPort}`;
+  const log = createWriteStream(opts.logFile, { flags: 'a' });
+  const started = Date.now();
+  const child = spawn(
+    kcSh,
+    [
+      'start-dev',
+      '--db=dev-mem',
+      '--import-realm',
+      '--http-host=127.0.0.1',
+      `--http-port=${opts.httpPort}`,
+      '--http-management-host=127.0.0.1',
+      `--http-management-port=${opts.managementPort}`,
+      `--hostname=${opts.frontUrl}`,
+      '--hostname-backchannel-dynamic=true',
+      '--cache=local',
+    ],
+    {
+      cwd: home,
+      // Own process group: stop() kills kc.sh and the JVM it starts together.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        KC_BOOTSTRAP_ADMIN_USERNAME: admin.username,
+        KC_BOOTSTRAP_ADMIN_PASSWORD: admin.password,
+      },
+    },
+  );
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  // If this Node process dies without stop(), the JVM must not outlive it.
+  const killOnExit = (): void => killGroup(child, 'SIGKILL');
+  process.once('exit', killOnExit);
+
+  const stop = async (): Promise<void> => {
+    process.off('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    killGroup(child, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
+    await exited;
+    clearTimeout(timer);
+    // kc.sh may exit before the JVM: make sure nothing of the group is left.
+    killGroup(child, 'SIGKILL');
+    log.end();
+  };
+
+  try {
+    await waitReady(internalUrl, exited, opts.readyTimeoutMs ?? 180_000, opts.logFile);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { internalUrl, admin, startMs: Date.now() - started, stop };
+}
+
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+async function waitReady(
+  internalUrl: string,
+  exited: Promise<number | null>,
+  timeoutMs: number,
+  logFile: string,
+): Promise<void> {
+  let dead: number | null | undefined;
+  void exited.then((code) => (dead = code));
+  const deadline = Date.now() + timeoutMs;
+  const url = `${internalUrl}/realms/${REALM}/.well-known/openid-configuration`;
+  while (Date.now() < deadline) {
+    if (dead !== undefined) throw new Error(`Keycloak exited (code ${dead}) before it was ready; see ${logFile}`);
+    try {
+      const res = await axios.get(url, { timeout: 2000, validateStatus: () => true });
+      if (res.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`Keycloak not ready after ${timeoutMs} ms; see ${logFile}`);
+}

@@ -1,0 +1,24 @@
+// Starts ONE TIS in a box for the whole integration run and hands its coordinates to the
+// tests (`inject('box')`); stops it when the run ends.
+import type { TestProject } from 'vitest/node';
+import { startBox, type BoxDetails } from '../box/box.ts';
+import type { BoxInfo } from './support/box-info.ts';
+
+let box: BoxDetails | undefined;
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  box = await startBox({ quiet: true });
+  const info: BoxInfo = {
+    urls: box.urls,
+    realm: box.realm,
+    testUser: box.testUser,
+    configPath: box.configPath,
+    stateDir: box.stateDir,
+    keycloakInternalUrl: box.keycloakInternalUrl,
+  };
+  project.provide('box', info);
+  return async () => {
+    await box?.stop();
+    box = undefined;
+  };
+}

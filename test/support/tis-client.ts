@@ -1,0 +1,100 @@
+// A client of the box as a real caller would use it: a password-grant token from Keycloak
+// (through urls.keycloak), then the generic-upload API through the app front door.
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
+import ExcelJS from 'exceljs';
+import { TOKEN_CLIENT_ID } from '../../box/realm.ts';
+import type { BoxInfo } from './box-info.ts';
+
+export interface TokenAnswer {
+  status: number;
+  data: { access_token?: string; error?: string; error_description?: string };
+}
+
+export async function passwordGrant(box: BoxInfo, username: string, password: string): Promise<TokenAnswer> {
+  const res = await axios.post(
+    `${box.urls.keycloak}/realms/${box.realm}/protocol/openid-connect/token`,
+    new URLSearchParams({ grant_type: 'password', client_id: TOKEN_CLIENT_ID, username, password }),
+    { validateStatus: () => true, timeout: 15_000 },
+  );
+  return { status: res.status, data: res.data };
+}
+
+export async function testUserToken(box: BoxInfo): Promise<string> {
+  const answer = await passwordGrant(box, box.testUser.username, box.testUser.password);
+  if (answer.status !== 200 || !answer.data.access_token) {
+    throw new Error(`password grant for the test user failed: ${answer.status} ${JSON.stringify(answer.data)}`);
+  }
+  return answer.data.access_token;
+}
+
+/** The generic-upload API through the front door; never throws on an HTTP status. */
+export function uploadApi(box: BoxInfo, token: string | undefined, base = `${box.urls.app}/generic-upload/api`): AxiosInstance {
+  return axios.create({
+    baseURL: base,
+    headers: token ? { authorization: `Bearer ${token}` } : {},
+    validateStatus: () => true,
+    timeout: 15_000,
+  });
+}
+
+export interface UploadJson {
+  fileName: string;
+  fileType: string;
+  uploadedDate: string;
+  processedDate: string | null;
+  jobStartTime: string | null;
+  fileStatus: string;
+  logId: number;
+  username: string;
+  firstName: string;
+  lastName: string;
+  numberOfErrors: number | null;
+  numberImported: number | null;
+}
+
+export async function uploadFile(api: AxiosInstance, fileName: string, content: Buffer, part = 'file'): Promise<AxiosResponse> {
+  const form = new FormData();
+  form.append(part, new Blob([new Uint8Array(content)]), fileName);
+  return api.post('/file', form);
+}
+
+/** Finds one upload by logId in /status (searching by its file name). */
+export async function findUpload(api: AxiosInstance, fileName: string, logId: number): Promise<UploadJson | undefined> {
+  const res = await api.get<UploadJson[]>('/status', { params: { file: fileName, size: 100 } });
+  if (res.status !== 200) throw new Error(`/status answered ${res.status}`);
+  return res.data.find((u) => u.logId === logId);
+}
+
+const FINAL = new Set(['COMPLETED', 'INVALID_FILE_FORMAT', 'UNEXPECTED_ERROR', 'INVALID_HEADERS']);
+
+/** Polls /status until the upload reaches a final status (or the deadline passes). */
+export async function waitForFinal(api: AxiosInstance, upload: UploadJson, timeoutMs = 30_000): Promise<UploadJson> {
+  const deadline = Date.now() + timeoutMs;
+  let last: UploadJson | undefined;
+  while (Date.now() < deadline) {
+    last = await findUpload(api, upload.fileName, upload.logId);
+    if (last && FINAL.has(last.fileStatus)) return last;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`upload ${upload.logId} not finished after ${timeoutMs} ms; last status ${last?.fileStatus}`);
+}
+
+export async function errorReasons(api: AxiosInstance, logId: number): Promise<{ status: number; xlsx: Buffer }> {
+  const res = await api.get<ArrayBuffer>(`/uploadedFileErrors/${logId}`, { responseType: 'arraybuffer' });
+  return { status: res.status, xlsx: Buffer.from(res.data) };
+}
+
+/** A workbook with one sheet: the header row, then the rows. */
+export async function workbook(rows: ExcelJS.CellValue[][]): Promise<Buffer> {
+  const wb = new ExcelJS.Workbook();
+  const ws = wb.addWorksheet('Sheet1');
+  for (const r of rows) ws.addRow(r);
+  return Buffer.from(await wb.xlsx.writeBuffer());
+}
+
+let counter = 0;
+/** A unique file name, so that each test finds its own rows. */
+export function uniqueName(stem: string, ext = 'xlsx'): string {
+  counter += 1;
+  return `${stem}-${Date.now()}-${process.pid}-${counter}.${ext}`;
+}

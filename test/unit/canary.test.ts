@@ -1,0 +1,65 @@
+import ExcelJS from 'exceljs';
+import { describe, expect, it } from 'vitest';
+import { buildCanaryWorkbook, canaryFileName, readImportFailureReasons } from '../../src/canary.ts';
+
+describe('canaryFileName', () => {
+  it('says what it is, for which target, at which UTC millisecond', () => {
+    const at = new Date('2026-11-25T10:15:00.123Z');
+    expect(canaryFileName('synthetic-probe', 'box', at)).toBe('synthetic-probe-box-20261125T101500123Z.xlsx');
+  });
+
+  it('differs between runs a millisecond apart', () => {
+    const a = canaryFileName('p', 't', new Date(1_790_000_000_000));
+    const b = canaryFileName('p', 't', new Date(1_790_000_000_001));
+    expect(a).not.toBe(b);
+  });
+});
+
+describe('buildCanaryWorkbook', () => {
+  it('has the people-update header and one numeric id row on the first sheet', async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await buildCanaryWorkbook()) as unknown as ArrayBuffer);
+    const ws = wb.worksheets[0]!;
+    expect(ws.getRow(1).getCell(1).value).toBe('TIS_Person_ID*');
+    expect(ws.getRow(2).getCell(1).value).toBe(999999999);
+    expect(typeof ws.getRow(2).getCell(1).value).toBe('number');
+    expect(ws.actualRowCount).toBe(2);
+  });
+
+  it('uses the given person id', async () => {
+    const wb = new ExcelJS.Workbook();
+    await wb.xlsx.load((await buildCanaryWorkbook(123456)) as unknown as ArrayBuffer);
+    expect(wb.worksheets[0]!.getRow(2).getCell(1).value).toBe(123456);
+  });
+
+  it('refuses an id that is not a positive integer', async () => {
+    await expect(buildCanaryWorkbook(-1)).rejects.toThrow(/positive integer/);
+    await expect(buildCanaryWorkbook(1.5)).rejects.toThrow(/positive integer/);
+  });
+});
+
+describe('readImportFailureReasons', () => {
+  async function errorWorkbook(rows: (string | number | null)[][]): Promise<Buffer> {
+    const wb = new ExcelJS.Workbook();
+    const ws = wb.addWorksheet('Sheet1');
+    rows.forEach((r) => ws.addRow(r));
+    return Buffer.from(await wb.xlsx.writeBuffer());
+  }
+
+  it('reads the reason column wherever it is', async () => {
+    const xlsx = await errorWorkbook([
+      ['Surname', 'TIS_Person_ID*', 'Reason for import failure'],
+      ['Smith', 999999999, 'Person with id 999999999 does not exist'],
+      ['Jones', 5, '500 Internal Server Error'],
+    ]);
+    expect(await readImportFailureReasons(xlsx)).toEqual(['Person with id 999999999 does not exist', '500 Internal Server Error']);
+  });
+
+  it('gives no reasons for a workbook with only the header', async () => {
+    expect(await readImportFailureReasons(await errorWorkbook([['TIS_Person_ID*', 'Reason for import failure']]))).toEqual([]);
+  });
+
+  it('fails clearly when the reason column is missing', async () => {
+    await expect(readImportFailureReasons(await errorWorkbook([['TIS_Person_ID*'], [1]]))).rejects.toThrow(/Reason for import failure/);
+  });
+});
