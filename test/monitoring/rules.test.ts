@@ -1,0 +1,89 @@
+// The shipped alert rules, checked and unit-tested by Prometheus's own promtool, and held to
+// the conventions the README promises: every alert tested firing and quiet, annotated, with a
+// runbook section in docs/monitoring.md.
+import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { promtool } from './promtool.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const rulesFile = `${root}deploy/prometheus/alerts.yml`;
+const testsFile = `${root}deploy/prometheus/alerts.test.yml`;
+
+interface Rule {
+  alert: string;
+  expr: string;
+  for?: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+}
+interface AlertTest {
+  eval_time: string;
+  alertname: string;
+  exp_alerts: unknown[];
+}
+
+const rules = (parse(readFileSync(rulesFile, 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules);
+const cases = (parse(readFileSync(testsFile, 'utf8')) as { tests: { alert_rule_test?: AlertTest[] }[] }).tests.flatMap(
+  (t) => t.alert_rule_test ?? [],
+);
+
+describe('alert rules', () => {
+  it('pass promtool check rules', () => {
+    const r = promtool(['check', 'rules', rulesFile]);
+    expect(r.lines.join('\n')).toMatch(/SUCCESS: \d+ rules found/);
+    expect(r.status).toBe(0);
+  });
+
+  it('pass their promtool unit tests', () => {
+    const r = promtool(['test', 'rules', testsFile]);
+    expect(r.lines.join('\n')).toContain('SUCCESS');
+    expect(r.status).toBe(0);
+  });
+
+  it('include the alerts the probe promises', () => {
+    expect(rules.map((r) => r.alert).sort()).toEqual(
+      expect.arrayContaining([
+        'BulkUploadAuthRejected',
+        'BulkUploadImportFailing',
+        'BulkUploadImportSlow',
+        'BulkUploadNoSuccess',
+        'BulkUploadProbeFailing',
+        'BulkUploadProbeNotRunning',
+        'BulkUploadQueueStalled',
+      ]),
+    );
+  });
+
+  it.each(rules.map((r) => [r.alert, r] as const))('%s is unit-tested both firing and not firing', (name) => {
+    const mine = cases.filter((c) => c.alertname === name);
+    expect(mine.some((c) => c.exp_alerts.length > 0), 'a firing case').toBe(true);
+    expect(mine.some((c) => c.exp_alerts.length === 0), 'a quiet case').toBe(true);
+  });
+
+  it.each(rules.map((r) => [r.alert, r] as const))('%s has severity, summary, description and a runbook section', (name, rule) => {
+    expect(['critical', 'warning']).toContain(rule.labels?.severity);
+    expect(rule.annotations?.summary).toBeTruthy();
+    expect(rule.annotations?.description?.length).toBeGreaterThan(60);
+    expect(rule.annotations?.runbook_url).toBe(`docs/monitoring.md#${name.toLowerCase()}`);
+    const docs = readFileSync(`${root}docs/monitoring.md`, 'utf8');
+    expect(docs).toMatch(new RegExp(`^#{2,4} ${name}$`, 'm'));
+  });
+
+  it('the example Prometheus and Alertmanager configurations are valid', () => {
+    const p = promtool(['check', 'config', `${root}deploy/prometheus/prometheus.yml`]);
+    expect(p.status, p.lines.join('\n')).toBe(0);
+    const a = spawnSync('amtool', ['check-config', `${root}deploy/alertmanager/alertmanager.yml`], { encoding: 'utf8' });
+    expect(a.status, `${a.stdout}${a.stderr}`).toBe(0);
+  });
+
+  it('promtool would catch a broken rule (the check is not a formality)', () => {
+    const r = spawnSync('promtool', ['check', 'rules'], {
+      input: 'groups:\n  - name: x\n    rules:\n      - alert: Broken\n        expr: rate(bulk_upload_probe_runs_total[5m]\n',
+      encoding: 'utf8',
+    });
+    expect(r.status).not.toBe(0);
+  });
+});
