@@ -1,0 +1,78 @@
+// The API journey: what the admin page does, straight against the API.
+//   login           password grant at Keycloak's token endpoint
+//   list_uploads    GET /status?page=0&size=1
+//   upload          POST /file with the canary
+//   import_started  poll /status until the canary leaves PENDING
+//   import_finished poll /status until it reaches a final status
+//   check_result    GET /uploadedFileErrors/{logId}, read `Reason for import failure`
+import { checkEnding, hasErrorWorkbook, noteReasons } from './ending.ts';
+import { isFinalStatus } from '../src/run/observation.ts';
+import { JourneyStop, sleep } from '../src/run/steps.ts';
+import type { Journey } from '../src/run/journey.ts';
+import { passwordGrant } from '../src/target/keycloak.ts';
+import { apiBase, GenericUploadApi, type Upload } from '../src/target/generic-upload.ts';
+import type { Exchange } from '../src/target/http.ts';
+
+export async function apiJourney(j: Journey): Promise<void> {
+  const api = await j.step('login', (signal) => login(j, signal));
+  await j.step('list_uploads', (signal) => api.listUploads(exchange(j, signal), { page: 0, size: 1 }));
+  const upload = await j.step('upload', (signal) => uploadCanary(j, api, signal));
+  await j.step('import_started', (signal) => waitForCanary(j, api, upload, (s) => s !== 'PENDING', signal));
+  j.noted.startedAt = Date.now();
+  await j.step('import_finished', (signal) => waitForCanary(j, api, upload, isFinalStatus, signal));
+  j.noted.finishedAt = Date.now();
+  await j.step('check_result', (signal) => checkResult(j, api, upload, signal));
+}
+
+function exchange(j: Journey, signal: AbortSignal): Exchange {
+  return { log: j.http, timeoutSeconds: j.target.timeouts.request, signal };
+}
+
+async function login(j: Journey, signal: AbortSignal): Promise<GenericUploadApi> {
+  const kc = j.target.keycloak;
+  const tokens = await passwordGrant(exchange(j, signal), { url: kc.url, realm: kc.realm, clientId: kc.tokenClientId }, j.credentials.username, j.credentials.password);
+  // Tokens obtained during the run are secrets too: nothing written may contain them.
+  for (const t of [tokens.accessToken, tokens.refreshToken, tokens.idToken]) j.redactor.add(t);
+  return new GenericUploadApi(apiBase(j.target.appUrl, j.target.apiPath), tokens.accessToken);
+}
+
+async function uploadCanary(j: Journey, api: GenericUploadApi, signal: AbortSignal): Promise<Upload> {
+  const up = await api.uploadFile(exchange(j, signal), j.canary.fileName, j.canary.workbook);
+  j.noted.uploadAccepted = true;
+  j.noted.uploadedAt = Date.now();
+  note(j, up);
+  j.log.info('canary uploaded', { fileName: j.canary.fileName, logId: String(up.logId) });
+  return up;
+}
+
+/** Polls /status for the canary's own upload until its status satisfies `done`. */
+async function waitForCanary(
+  j: Journey,
+  api: GenericUploadApi,
+  upload: Upload,
+  done: (status: string) => boolean,
+  signal: AbortSignal,
+): Promise<Upload> {
+  for (;;) {
+    const list = await api.listUploads(exchange(j, signal), { file: j.canary.fileName, page: 0, size: 5 });
+    const mine = list.find((u) => String(u.logId) === String(upload.logId)) ?? list.find((u) => u.fileName === j.canary.fileName);
+    if (!mine) throw new JourneyStop({ kind: 'page', what: `the canary upload ${upload.logId} is missing from GET /status?file=${j.canary.fileName}` });
+    note(j, mine);
+    if (done(mine.fileStatus)) return mine;
+    await sleep(j.pollSeconds * 1000, signal);
+  }
+}
+
+async function checkResult(j: Journey, api: GenericUploadApi, upload: Upload, signal: AbortSignal): Promise<void> {
+  if (hasErrorWorkbook(j)) await noteReasons(j, await api.errorWorkbook(exchange(j, signal), upload.logId));
+  checkEnding(j);
+}
+
+function note(j: Journey, u: Upload): void {
+  const snap: NonNullable<Journey['noted']['upload']> = { logId: String(u.logId), status: u.fileStatus };
+  if (typeof u.numberOfErrors === 'number') snap.numberOfErrors = u.numberOfErrors;
+  if (typeof u.numberImported === 'number') snap.numberImported = u.numberImported;
+  if (j.noted.upload?.status !== snap.status) j.log.info(`canary status ${snap.status}`, { logId: snap.logId });
+  j.noted.upload = snap;
+  j.noted.uploadJson = { uploadedDate: u.uploadedDate, jobStartTime: u.jobStartTime, processedDate: u.processedDate };
+}

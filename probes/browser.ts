@@ -1,0 +1,227 @@
+// The browser journey: a test user's way through the Bulk Upload page, in Chromium.
+//   login           open the page, follow the redirect to Keycloak's login page, sign in
+//   open_page       wait until the app has rendered for the logged-in user
+//   upload          set the canary on the file input, click Upload, find the canary's own row
+//   import_started  wait until the row's Status leaves PENDING
+//   import_finished wait until it reaches a final status
+//   check_result    read Errors and Imported, download the error workbook, read the reason text
+// Selectors, column headers and paths come from the target's configuration.
+import type { Locator, Page } from 'playwright-core';
+import { checkEnding, hasErrorWorkbook, noteReasons } from './ending.ts';
+import { isFinalStatus, type Stop } from '../src/run/observation.ts';
+import { JourneyStop, sleep } from '../src/run/steps.ts';
+import { stripQuery } from '../src/run/http-log.ts';
+import type { Journey } from '../src/run/journey.ts';
+import { apiBase } from '../src/target/generic-upload.ts';
+
+/** This many reloads of the app page after login, with no other explanation, is a reload loop. */
+export const RELOAD_LOOP = 3;
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+export async function browserJourney(j: Journey, page: Page): Promise<void> {
+  const watch = watchPage(j, page);
+  await j.step('login', (signal) => login(j, page, watch, signal));
+  watch.loggedIn = true;
+  await j.step('open_page', () => openPage(j, page));
+  const row = await j.step('upload', (signal) => uploadCanary(j, page, signal));
+  await j.step('import_started', (signal) => waitForStatus(j, page, row, (s) => s !== 'PENDING', signal));
+  j.noted.startedAt = Date.now();
+  await j.step('import_finished', (signal) => waitForStatus(j, page, row, isFinalStatus, signal));
+  j.noted.finishedAt = Date.now();
+  await j.step('check_result', () => checkResult(j, page, row));
+}
+
+interface PageWatch {
+  submitted: boolean;
+  loggedIn: boolean;
+}
+
+/**
+ * Watches the page's own behaviour: counts loads of the app page after the credentials were
+ * sent (the first is the way back from the login page; the rest are reloads), and notices a
+ * login form where the app should be once logged in.
+ */
+function watchPage(j: Journey, page: Page): PageWatch {
+  const w: PageWatch = { submitted: false, loggedIn: false };
+  let appLoads = 0;
+  page.on('domcontentloaded', () => {
+    const url = page.url();
+    const side = j.http.sideOf(url);
+    if (side === 'app' && w.submitted) {
+      appLoads++;
+      j.noted.appReloads = Math.max(0, appLoads - 1);
+      if (j.noted.appReloads > 0) j.log.warn(`app page loaded again (${j.noted.appReloads})`, { url: stripQuery(url) });
+      if (j.noted.appReloads >= RELOAD_LOOP) j.stop({ kind: 'reload_loop', count: j.noted.appReloads });
+    }
+    if (side === 'keycloak' && w.loggedIn) {
+      void page
+        .locator(j.target.selectors.loginUsername)
+        .count()
+        .then((n) => {
+          if (n > 0) j.stop({ kind: 'login_page', where: stripQuery(url) });
+        })
+        .catch(() => {});
+    }
+  });
+  return w;
+}
+
+function appPageUrl(j: Journey): string {
+  return new URL(j.target.uploadsPath, j.target.appUrl).toString();
+}
+
+function isAppPage(j: Journey, url: URL): boolean {
+  const app = new URL(appPageUrl(j));
+  return url.origin === app.origin && url.pathname.startsWith(app.pathname);
+}
+
+/** Waits for whichever comes first; the others' later failures are ignored. */
+async function firstOf<K extends string>(waits: Record<K, Promise<unknown>>): Promise<K> {
+  const entries = Object.entries(waits) as Array<[K, Promise<unknown>]>;
+  for (const [, p] of entries) p.catch(() => {});
+  return Promise.race(entries.map(([k, p]) => p.then(() => k)));
+}
+
+async function login(j: Journey, page: Page, watch: PageWatch, signal: AbortSignal): Promise<void> {
+  const s = j.target.selectors;
+  await page.goto(appPageUrl(j), { waitUntil: 'commit' });
+  const first = await firstOf({
+    login: page.locator(s.loginUsername).first().waitFor({ state: 'visible' }),
+    app: page.locator(s.appReady).first().waitFor({ state: 'visible' }),
+  });
+  if (first === 'app') {
+    j.log.warn('the app rendered without asking for a login (session already present)');
+    return;
+  }
+  await page.locator(s.loginUsername).first().fill(j.credentials.username);
+  await page.locator(s.loginPassword).first().fill(j.credentials.password);
+  if (signal.aborted) throw signal.reason;
+  watch.submitted = true;
+  await page.locator(s.loginSubmit).first().click({ noWaitAfter: true });
+  const outcome = await firstOf({
+    app: page.waitForURL((u) => isAppPage(j, u), { waitUntil: 'commit' }),
+    error: page.locator(s.loginError).first().waitFor({ state: 'visible' }),
+  });
+  if (outcome === 'error') {
+    const text = (await page.locator(s.loginError).first().innerText()).trim().replace(/\s+/g, ' ');
+    throw new JourneyStop({ kind: 'login_rejected', text: text || 'an error was shown on the login page' });
+  }
+}
+
+async function openPage(j: Journey, page: Page): Promise<void> {
+  await page.locator(j.target.selectors.appReady).first().waitFor({ state: 'visible' });
+}
+
+async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promise<Locator> {
+  const s = j.target.selectors;
+  const uploadUrl = `${apiBase(j.target.appUrl, j.target.apiPath)}/file`;
+  const answered = page.waitForResponse((r) => r.request().method() === 'POST' && stripQuery(r.url()) === uploadUrl, { timeout: 0 });
+  answered
+    .then(async (r) => {
+      const status = r.status();
+      if (status >= 200 && status < 300) {
+        j.noted.uploadAccepted = true;
+        j.noted.uploadedAt = Date.now();
+        const json = (await r.json().catch(() => undefined)) as { logId?: unknown } | undefined;
+        if (json?.logId !== undefined) j.noted.upload = { ...j.noted.upload, logId: String(json.logId) };
+      } else if (status >= 400 && status < 500 && status !== 401 && status !== 403) {
+        const body = (await r.text().catch(() => '')).split('\n')[0]?.slice(0, 160);
+        j.stop({ kind: 'http', side: 'app', method: 'POST', url: uploadUrl, status, body });
+      }
+    })
+    .catch(() => {});
+
+  await page.locator(s.fileInput).first().setInputFiles({ name: j.canary.fileName, mimeType: XLSX_TYPE, buffer: j.canary.workbook });
+  await page.locator(s.uploadButton).first().click();
+  j.log.info('canary submitted', { fileName: j.canary.fileName });
+
+  const row = page.locator(s.uploadRow.replaceAll('{fileName}', j.canary.fileName)).first();
+  for (;;) {
+    if ((await row.count()) > 0) {
+      j.noted.uploadedAt ??= Date.now();
+      return row;
+    }
+    await refresh(j, page);
+    await sleep(j.pollSeconds * 1000, signal);
+  }
+}
+
+/** The row's cells keyed by column header text, read through the table's own headers. */
+async function readRow(j: Journey, page: Page, row: Locator): Promise<Record<string, string>> {
+  const headers = await page.locator(j.target.selectors.uploadsTable).first().locator('th').allInnerTexts();
+  const cells = await row.locator('td').allInnerTexts();
+  const out: Record<string, string> = {};
+  headers.forEach((h, i) => (out[h.trim()] = (cells[i] ?? '').trim()));
+  return out;
+}
+
+function numberOrUndefined(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const n = Number(text.trim());
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** Reads the canary's row into the noted upload snapshot; returns its status. */
+async function noteRow(j: Journey, page: Page, row: Locator): Promise<string | undefined> {
+  const c = j.target.columns;
+  const cells = await readRow(j, page, row);
+  if (!(c.status in cells)) throw new JourneyStop({ kind: 'page', what: `the uploads table has no "${c.status}" column (headers: ${Object.keys(cells).join(', ')})` });
+  if (cells[c.fileName] !== undefined && cells[c.fileName] !== j.canary.fileName) return undefined; // another row matched; look again
+  const status = cells[c.status];
+  if (j.noted.upload?.status !== status) j.log.info(`canary status ${status}`);
+  const snap: NonNullable<Journey['noted']['upload']> = { ...j.noted.upload, status };
+  const errors = numberOrUndefined(cells[c.errors]);
+  const imported = numberOrUndefined(cells[c.imported]);
+  if (errors !== undefined) snap.numberOfErrors = errors;
+  if (imported !== undefined) snap.numberImported = imported;
+  j.noted.upload = snap;
+  return status;
+}
+
+async function waitForStatus(j: Journey, page: Page, row: Locator, done: (status: string) => boolean, signal: AbortSignal): Promise<void> {
+  for (;;) {
+    const status = await noteRow(j, page, row);
+    if (status && done(status)) return;
+    await refresh(j, page);
+    await sleep(j.pollSeconds * 1000, signal);
+  }
+}
+
+/** Clicks the page's refresh control when it has one (the page also refreshes by itself). */
+async function refresh(j: Journey, page: Page): Promise<void> {
+  const sel = j.target.selectors.refreshButton;
+  if (!sel) return;
+  const button = page.locator(sel).first();
+  if ((await button.count()) > 0) await button.click({ timeout: 2000 }).catch(() => {});
+}
+
+async function checkResult(j: Journey, page: Page, row: Locator): Promise<void> {
+  await noteRow(j, page, row);
+  if (hasErrorWorkbook(j)) {
+    const download = page.waitForEvent('download', { timeout: 0 });
+    download.catch(() => {});
+    await row.locator(j.target.selectors.errorWorkbookLink).first().click();
+    const stream = await (await download).createReadStream();
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    await noteReasons(j, Buffer.concat(chunks));
+  }
+  checkEnding(j);
+}
+
+/**
+ * Makes a deadline more precise with what the page shows: a login form where the app should
+ * be, or an app that never rendered although nothing is left waiting on the network.
+ */
+export async function explainStop(j: Journey, page: Page, stop: Stop, step: string | undefined): Promise<Stop> {
+  if (stop.kind !== 'step_timeout' && stop.kind !== 'run_deadline') return stop;
+  const url = page.url();
+  const onLoginForm =
+    j.http.sideOf(url) === 'keycloak' && (await page.locator(j.target.selectors.loginUsername).count().catch(() => 0)) > 0;
+  if (onLoginForm) return { kind: 'login_page', where: stripQuery(url) };
+  if (step === 'open_page' && j.http.pending().length === 0) {
+    return { kind: 'page', what: `the app never became ready (${j.target.selectors.appReady} not visible at ${stripQuery(url)})` };
+  }
+  return stop;
+}

@@ -1,0 +1,28 @@
+// The last step both journeys share: the canary's ending against its healthy one.
+import { readImportFailureReasons } from '../src/canary.ts';
+import { endingFailure } from '../src/run/classify.ts';
+import type { Journey } from '../src/run/journey.ts';
+import { JourneyStop } from '../src/run/steps.ts';
+
+/** Reads the error workbook's reason texts; an unreadable workbook is a wrong ending, not a probe bug. */
+export async function noteReasons(j: Journey, workbook: Buffer): Promise<void> {
+  try {
+    j.noted.reasonTexts = await readImportFailureReasons(workbook);
+    j.log.info('error workbook read', { reasons: j.noted.reasonTexts });
+  } catch (err) {
+    throw new JourneyStop({ kind: 'wrong_ending', what: `the error workbook cannot be read: ${(err as Error).message}` });
+  }
+}
+
+/** Whether the error workbook must be read: the canary's healthy ending has one row in error. */
+export function hasErrorWorkbook(j: Journey): boolean {
+  const u = j.noted.upload;
+  return u?.status === 'COMPLETED' && (u.numberOfErrors ?? 0) >= 1;
+}
+
+/** Fails the step unless the ending seen so far is the healthy one. */
+export function checkEnding(j: Journey): void {
+  const wrong = endingFailure({ upload: j.noted.upload, reasonTexts: j.noted.reasonTexts, expectedReason: j.canary.expectedReason });
+  if (wrong) throw new JourneyStop({ kind: 'wrong_ending', what: wrong.message });
+  if (!j.noted.reasonTexts) throw new JourneyStop({ kind: 'wrong_ending', what: `the canary ended ${j.noted.upload?.status} without an error workbook to read` });
+}

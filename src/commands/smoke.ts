@@ -1,0 +1,111 @@
+// `bulk-upload-probe smoke --target NAME`: runs the probes once, printing each step as it
+// finishes, then a verdict with the reason and likely cause. For a person after a deploy, or a
+// pipeline step (--json, --junit, --pushgateway). Exit 0 healthy, 1 unhealthy, 2 bad configuration.
+import { writeFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { ConfigError, configPath, loadConfig, probesFor, resolveCredentials } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { createLogger } from '../log.ts';
+import { pushResults } from '../metrics/push.ts';
+import { formatResult, formatStep, formatVerdict } from '../report/console.ts';
+import { toJson } from '../report/json.ts';
+import { toJUnitXml } from '../report/junit.ts';
+import { PROBE_NAMES, type ProbeName, type RunResult } from '../run/result.ts';
+import { runProbe } from '../run/runner.ts';
+
+export const EXIT_HEALTHY = 0;
+export const EXIT_UNHEALTHY = 1;
+export const EXIT_BAD_CONFIG = 2;
+
+interface SmokeOptions {
+  target: string;
+  config?: string;
+  probe?: ProbeName[];
+  json?: boolean;
+  junit?: string;
+  pushgateway?: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('smoke')
+    .description('run the probes once against one target and say whether Bulk Upload works (exit 0 healthy, 1 unhealthy, 2 bad configuration)')
+    .requiredOption('-t, --target <name>', 'target from the configuration file')
+    .option('-c, --config <file>', 'configuration file (default: $BULK_UPLOAD_PROBE_CONFIG or ./bulk-upload-probe.yaml)')
+    .addOption(
+      new Option('-p, --probe <probe>', 'probe to run (repeatable; default: the target\'s probes)')
+        .choices(PROBE_NAMES)
+        .argParser((v: string, prev: ProbeName[] | undefined) => [...(prev ?? []), v as ProbeName]),
+    )
+    .option('--json', 'print the results as JSON on stdout (progress goes to stderr)')
+    .option('--junit <file>', 'write a JUnit XML report to this file')
+    .option('--pushgateway <url>', 'push the results to this Prometheus Pushgateway')
+    .action(async (opts: SmokeOptions) => {
+      process.exitCode = await smoke(opts);
+    });
+}
+
+export async function smoke(opts: SmokeOptions): Promise<number> {
+  // Progress is for people; with --json stdout carries only the JSON.
+  const say = (line: string) => (opts.json ? process.stderr : process.stdout).write(`${line}\n`);
+  const complain = (line: string) => process.stderr.write(`${line}\n`);
+
+  const path = configPath(opts.config);
+  let config: Config;
+  try {
+    config = await loadConfig(path);
+    if (!config.targets[opts.target]) throw new ConfigError(`no target named "${opts.target}" in ${path} (have: ${Object.keys(config.targets).join(', ')})`);
+    await resolveCredentials(config, opts.target);
+  } catch (e) {
+    complain(e instanceof ConfigError ? e.message : `cannot load ${path}: ${(e as Error).message}`);
+    return EXIT_BAD_CONFIG;
+  }
+  const target = config.targets[opts.target]!;
+  const probes = opts.probe?.length ? [...new Set(opts.probe)] : probesFor(config, opts.target);
+
+  // Ctrl-C / SIGTERM: the run in flight ends promptly and is reported as cancelled.
+  const abort = new AbortController();
+  const onSignal = () => abort.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const logger = process.env.LOG_LEVEL ? createLogger({ level: process.env.LOG_LEVEL }) : undefined;
+
+  say(`smoke run: target ${opts.target} (${new URL(target.uploadsPath, target.appUrl)}), probes ${probes.join(', ')}`);
+  const results: RunResult[] = [];
+  try {
+    for (const probe of probes) {
+      if (abort.signal.aborted) break;
+      const result = await runProbe({
+        probe,
+        targetName: opts.target,
+        target,
+        config,
+        signal: abort.signal,
+        ...(logger ? { logger } : {}),
+        onStep: (step) => say(formatStep(probe, step)),
+      });
+      say(formatResult(result));
+      results.push(result);
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  say(formatVerdict(opts.target, results));
+
+  if (opts.json) process.stdout.write(toJson(results));
+  if (opts.junit) {
+    await writeFile(opts.junit, toJUnitXml(results));
+    say(`JUnit report: ${opts.junit}`);
+  }
+  if (opts.pushgateway) {
+    try {
+      await pushResults(opts.pushgateway, results);
+      say(`pushed to ${opts.pushgateway}`);
+    } catch (e) {
+      complain(`could not push to ${opts.pushgateway}: ${(e as Error).message}`);
+    }
+  }
+  const healthy = results.length === probes.length && results.every((r) => r.ok);
+  return healthy ? EXIT_HEALTHY : EXIT_UNHEALTHY;
+}

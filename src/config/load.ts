@@ -1,0 +1,147 @@
+// Reads the probe's configuration file (YAML or JSON), validates it against the schema and
+// resolves secrets. Errors name the bad field by its path, e.g. `targets.prod.keycloak.url`.
+import { readFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { dirname, extname, isAbsolute, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { parse as parseDotenv } from 'dotenv';
+import type { z } from 'zod';
+import { configSchema, type Config, type SecretRef, type TargetConfig } from './schema.ts';
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: string[] = [message],
+  ) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_CONFIG_FILE = 'bulk-upload-probe.yaml';
+
+/** --config, else $BULK_UPLOAD_PROBE_CONFIG, else ./bulk-upload-probe.yaml. */
+export function configPath(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
+  return resolve(explicit ?? env.BULK_UPLOAD_PROBE_CONFIG ?? DEFAULT_CONFIG_FILE);
+}
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Loads and validates a configuration file. Relative paths inside it (secret files, evidence and
+ * history locations) are taken relative to the file's folder. A `.env` beside the file fills
+ * environment variables that the real environment does not set.
+ */
+export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<Config> {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read configuration file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  let raw: unknown;
+  try {
+    raw = extname(file) === '.json' ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ConfigError(`${file} is not valid ${extname(file) === '.json' ? 'JSON' : 'YAML'}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const parsed = configSchema.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const issues = formatIssues(parsed.error.issues);
+    throw new ConfigError(`invalid configuration in ${file}:\n  ${issues.join('\n  ')}`, issues);
+  }
+  const config = anchorPaths(parsed.data, dirname(file));
+  configEnv.set(config, await envBeside(file, opts.env ?? process.env));
+  return config;
+}
+
+/** One line per problem: `field.path: message`. */
+export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
+  return issues.map((i) => {
+    const path = i.path.map(String).join('.') || '(top level)';
+    let msg = i.message;
+    if (i.code === 'unrecognized_keys') msg = `unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    return `${path}: ${msg}`;
+  });
+}
+
+// Environment seen by each loaded config (process env over its .env), for resolving secrets later.
+const configEnv = new WeakMap<Config, NodeJS.ProcessEnv>();
+
+async function envBeside(file: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
+  const dotenvFile = resolve(dirname(file), '.env');
+  if (!existsSync(dotenvFile)) return env;
+  const fromFile = parseDotenv(await readFile(dotenvFile));
+  return { ...fromFile, ...env };
+}
+
+function anchorPaths(config: Config, base: string): Config {
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(base, p));
+  const secretAbs = (s: SecretRef): SecretRef => (typeof s === 'object' && 'file' in s ? { file: abs(s.file) } : s);
+  const targets: Record<string, TargetConfig> = {};
+  for (const [name, t] of Object.entries(config.targets)) {
+    targets[name] = {
+      ...t,
+      credentials: { username: secretAbs(t.credentials.username), password: secretAbs(t.credentials.password) },
+    };
+  }
+  return {
+    ...config,
+    evidence: { ...config.evidence, dir: abs(config.evidence.dir) },
+    history: { ...config.history, file: abs(config.history.file) },
+    targets,
+  };
+}
+
+/** The environment a config's secrets resolve against (process env overlaid on its .env). */
+export function envFor(config: Config): NodeJS.ProcessEnv {
+  return configEnv.get(config) ?? process.env;
+}
+
+/** A secret's value: literal, environment variable, or file contents (trailing newline dropped). */
+export async function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  if (typeof ref === 'string') return ref;
+  if ('env' in ref) {
+    const v = env[ref.env];
+    if (v === undefined || v === '') throw new ConfigError(`environment variable ${ref.env} is not set`);
+    return v;
+  }
+  let v: string;
+  try {
+    v = await readFile(ref.file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read secret file ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+  }
+  v = v.replace(/\r?\n$/, '');
+  if (!v) throw new ConfigError(`secret file ${ref.file} is empty`);
+  return v;
+}
+
+export interface Credentials {
+  username: string;
+  password: string;
+}
+
+/** Resolves a target's credentials; errors name the field (`targets.NAME.credentials.password`). */
+export async function resolveCredentials(config: Config, targetName: string): Promise<Credentials> {
+  const target = config.targets[targetName];
+  if (!target) throw new ConfigError(`no target named "${targetName}" (have: ${Object.keys(config.targets).join(', ')})`);
+  const env = envFor(config);
+  const out: Partial<Credentials> = {};
+  for (const field of ['username', 'password'] as const) {
+    try {
+      out[field] = await resolveSecret(target.credentials[field], env);
+    } catch (err) {
+      throw new ConfigError(`targets.${targetName}.credentials.${field}: ${(err as Error).message}`);
+    }
+  }
+  return out as Credentials;
+}
+
+/** Probes to run for a target: the target's own list, else the file's. */
+export function probesFor(config: Config, targetName: string): Config['probes'] {
+  return config.targets[targetName]?.probes ?? config.probes;
+}

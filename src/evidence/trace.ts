@@ -1,0 +1,67 @@
+// Playwright traces record every request with its headers and bodies: the login form's
+// password, the token endpoint's answer, Authorization headers, session cookies. Before a
+// trace is kept, it is rewritten entry by entry: sensitive headers and form bodies blanked in
+// the network records, then every text entry scrubbed with the run's redactor.
+import { readFile, writeFile } from 'node:fs/promises';
+import JSZip from 'jszip';
+import { REDACTED, type Redactor } from '../redact.ts';
+
+const SENSITIVE_HEADERS = /^(authorization|proxy-authorization|cookie|set-cookie|x-auth-token)$/i;
+
+export async function scrubTrace(source: string, destination: string, redactor: Redactor): Promise<void> {
+  const zip = await JSZip.loadAsync(await readFile(source));
+  const out = new JSZip();
+  for (const entry of Object.values(zip.files)) {
+    if (entry.dir) continue;
+    const data = await entry.async('nodebuffer');
+    out.file(entry.name, isText(data) ? scrubText(entry.name, data.toString('utf8'), redactor) : data, {
+      date: entry.date,
+    });
+  }
+  await writeFile(destination, await out.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+}
+
+/** Images, archives (xlsx) and other binaries carry no text secrets; everything else is scrubbed. */
+function isText(data: Buffer): boolean {
+  const head = data.subarray(0, 8192);
+  if (head.includes(0)) return false;
+  const magic = head.subarray(0, 4).toString('latin1');
+  return !(magic.startsWith('\x89PNG') || magic.startsWith('\xff\xd8') || magic.startsWith('PK') || magic.startsWith('GIF8') || magic.startsWith('RIFF'));
+}
+
+function scrubText(name: string, text: string, redactor: Redactor): string {
+  // Trace and network records are JSON lines; resources are raw bodies.
+  if (/\.(trace|network)$/.test(name)) {
+    text = text
+      .split('\n')
+      .map((line) => {
+        if (!line.startsWith('{')) return line;
+        try {
+          return JSON.stringify(scrubRecord(JSON.parse(line)));
+        } catch {
+          return line;
+        }
+      })
+      .join('\n');
+  }
+  return redactor.redact(text);
+}
+
+/** Blanks sensitive header values and request bodies anywhere in a trace record. */
+function scrubRecord(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(scrubRecord);
+  if (!v || typeof v !== 'object') return v;
+  const o = v as Record<string, unknown>;
+  if (typeof o.name === 'string' && typeof o.value === 'string' && SENSITIVE_HEADERS.test(o.name)) {
+    return { ...o, value: REDACTED };
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, val] of Object.entries(o)) {
+    // Request bodies: the login form and the token grant carry credentials; none is worth keeping.
+    if (k === 'postData' && val && typeof val === 'object') out[k] = { ...(val as object), text: REDACTED, params: [] };
+    // Cookies (Keycloak's session and identity cookies) are credentials whatever their name.
+    else if (k === 'cookies' && Array.isArray(val)) out[k] = val.map((c) => (c && typeof c === 'object' ? { ...c, value: REDACTED } : c));
+    else out[k] = scrubRecord(val);
+  }
+  return out;
+}

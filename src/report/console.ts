@@ -1,0 +1,38 @@
+// What a person reads in a terminal: each step as it finishes, then one block per probe and
+// a verdict line. Plain text, aligned, no colours (it ends up in CI logs).
+import type { RunResult, StepResult } from '../run/result.ts';
+
+const PROBE_WIDTH = 8;
+const STEP_WIDTH = 16;
+
+export function formatStep(probe: string, step: StepResult): string {
+  const head = `${probe.padEnd(PROBE_WIDTH)} ${step.name.padEnd(STEP_WIDTH)} ${(step.ok ? 'ok' : 'FAILED').padEnd(6)} ${seconds(step.durationSeconds).padStart(7)}`;
+  return step.error && !step.ok ? `${head}  ${step.error}` : head;
+}
+
+export function formatResult(r: RunResult): string {
+  const pad = ' '.repeat(PROBE_WIDTH + 1);
+  if (r.ok) return `${r.probe.padEnd(PROBE_WIDTH)} HEALTHY in ${seconds(r.durationSeconds)}: ${r.message}`;
+  const lines = [
+    `${r.probe.padEnd(PROBE_WIDTH)} ${r.cancelled ? 'CANCELLED' : 'UNHEALTHY'} after ${seconds(r.durationSeconds)}: ${r.reason}${r.failedStep ? ` at step ${r.failedStep}` : ''}`,
+    `${pad}${r.message}`,
+  ];
+  if (r.likelyCause) lines.push(`${pad}likely cause: ${r.likelyCause}`);
+  if (r.http.firstBad) {
+    const b = r.http.firstBad;
+    lines.push(`${pad}first bad response: ${b.method} ${b.url} ${b.status || b.failure} (${b.durationMs} ms)`);
+  }
+  if (r.evidenceDir) lines.push(`${pad}evidence: ${r.evidenceDir}`);
+  return lines.join('\n');
+}
+
+/** The last line: healthy, or which probes failed and why. */
+export function formatVerdict(target: string, results: RunResult[]): string {
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length === 0) return `verdict: ${target} HEALTHY (${results.map((r) => r.probe).join(', ')} passed)`;
+  return `verdict: ${target} UNHEALTHY: ${failed.map((r) => `${r.probe} ${r.reason}`).join(', ')}`;
+}
+
+function seconds(s: number): string {
+  return `${s.toFixed(1)} s`;
+}

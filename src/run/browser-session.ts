@@ -1,0 +1,103 @@
+// A fresh browser context per run: network watched from the first request, tracing on when
+// configured, and everything closed at the end whatever happened (bounded: nothing hangs).
+import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
+import { launchBrowser } from '../browser/launch.ts';
+import type { Config } from '../config/schema.ts';
+import type { Redactor } from '../redact.ts';
+import type { HttpLog } from './http-log.ts';
+
+export interface BrowserSession {
+  context: BrowserContext;
+  page: Page;
+  /** A screenshot of the page as it is now, or undefined when the page cannot give one. */
+  screenshot(): Promise<Buffer | undefined>;
+  /** Ends tracing: written to `path` when given (failed runs), else discarded. */
+  stopTrace(path?: string): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+const CLOSE_WITHIN_MS = 10_000;
+
+export async function openBrowserSession(opts: {
+  browser?: Browser;
+  config: Config;
+  http: HttpLog;
+  redactor: Redactor;
+  /** Longest any single browser action may wait (the run's deadline). */
+  defaultTimeoutMs: number;
+}): Promise<BrowserSession> {
+  const own = opts.browser ? undefined : await launchBrowser(opts.config.browser);
+  const browser = opts.browser ?? own!;
+  let context: BrowserContext | undefined;
+  try {
+    context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(opts.defaultTimeoutMs);
+    context.setDefaultNavigationTimeout(opts.defaultTimeoutMs);
+    const tracing = opts.config.browser.trace;
+    // sources:false keeps the probe's own code out; network bodies and headers are scrubbed afterwards.
+    if (tracing) await context.tracing.start({ screenshots: true, snapshots: true, sources: false });
+    watchNetwork(context, opts.http, opts.redactor);
+    const page = await context.newPage();
+    const ctx = context;
+    let traceOpen = tracing;
+    return {
+      context: ctx,
+      page,
+      async screenshot() {
+        try {
+          return await page.screenshot({ timeout: 5000, fullPage: true });
+        } catch {
+          return undefined;
+        }
+      },
+      async stopTrace(path) {
+        if (!traceOpen) return false;
+        traceOpen = false;
+        try {
+          await within(ctx.tracing.stop(path ? { path } : {}), CLOSE_WITHIN_MS);
+          return path !== undefined;
+        } catch {
+          return false;
+        }
+      },
+      async close() {
+        await within(ctx.close(), CLOSE_WITHIN_MS).catch(() => {});
+        if (own) await within(own.close(), CLOSE_WITHIN_MS).catch(() => {});
+      },
+    };
+  } catch (err) {
+    await context?.close().catch(() => {});
+    await own?.close().catch(() => {});
+    throw err;
+  }
+}
+
+/**
+ * Records every request to the target's origins (status and timing only), and registers the
+ * tokens the page obtains from Keycloak as secrets so nothing written can contain them.
+ */
+function watchNetwork(context: BrowserContext, http: HttpLog, redactor: Redactor): void {
+  const ids = new WeakMap<Request, number | undefined>();
+  context.on('request', (r) => ids.set(r, http.start(r.method(), r.url())));
+  context.on('response', (r) => {
+    http.finish(ids.get(r.request()), r.status());
+    if (r.status() === 200 && /\/protocol\/openid-connect\/token$/.test(r.url().split('?')[0]!)) {
+      r.json()
+        .then((t: Record<string, unknown>) => {
+          for (const k of ['access_token', 'refresh_token', 'id_token']) if (typeof t[k] === 'string') redactor.add(t[k]);
+        })
+        .catch(() => {});
+    }
+  });
+  context.on('requestfailed', (r) => http.finish(ids.get(r), 0, r.failure()?.errorText ?? 'failed'));
+}
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
+    }),
+  ]);
+}
