@@ -98,3 +98,23 @@ export function uniqueName(stem: string, ext = 'xlsx'): string {
   counter += 1;
   return `${stem}-${Date.now()}-${process.pid}-${counter}.${ext}`;
 }
+
+export interface CanaryEnding {
+  upload: UploadJson;
+  /** The error workbook's reasons, when the import completed with errors. */
+  reasons?: string[];
+}
+
+/** Uploads a fresh canary and follows it to its final status. */
+export async function runCanary(api: AxiosInstance, timeoutMs = 30_000): Promise<CanaryEnding> {
+  const { buildCanaryWorkbook, canaryFileName, readImportFailureReasons } = await import('../../src/canary.ts');
+  const res = await uploadFile(api, canaryFileName('synthetic-probe', 'box'), await buildCanaryWorkbook());
+  if (res.status !== 200) throw new Error(`canary upload answered ${res.status}: ${String(res.data)}`);
+  const upload = await waitForFinal(api, res.data as UploadJson, timeoutMs);
+  if (upload.fileStatus !== 'COMPLETED' || !upload.numberOfErrors) return { upload };
+  const errors = await errorReasons(api, upload.logId);
+  if (errors.status !== 200) throw new Error(`error workbook answered ${errors.status}`);
+  return { upload, reasons: await readImportFailureReasons(errors.xlsx) };
+}
+
+export const HEALTHY_REASON = 'Person with id 999999999 does not exist';
