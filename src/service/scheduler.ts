@@ -217,7 +217,7 @@ export class Scheduler {
         config: this.opts.config,
         browser,
         signal,
-        logger: this.opts.logger?.child({ probe: job.probe, target: job.targetName }),
+        logger: this.opts.logger,
       });
       const outcome = await Promise.race([running, abandoned]);
       if (outcome === 'abandoned') {

@@ -1,0 +1,84 @@
+// `bulk-upload-probe serve`: the long-running probe service. Runs every configured probe
+// against every configured target on the schedule, serves /metrics, /healthz, /readyz,
+// /api/runs and a status page, logs every run as one JSON line on stdout.
+// SIGTERM/SIGINT: the run in flight is cut short and recorded as cancelled, then exit 0.
+import type { Command } from 'commander';
+import { ConfigError, configPath, loadConfig, resolveCredentials } from '../config/load.ts';
+import type { Config } from '../config/schema.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { runProbe } from '../run/runner.ts';
+import { jobsFor } from '../service/scheduler.ts';
+import { startService, type RunningService } from '../service/service.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_BAD_CONFIG = 2;
+
+export interface ServeOptions {
+  config?: string;
+  target?: string[];
+  host?: string;
+  port?: number;
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('run the probes on a schedule and serve Prometheus metrics, health and a status page')
+    .option('-c, --config <file>', 'configuration file (default: $BULK_UPLOAD_PROBE_CONFIG or ./bulk-upload-probe.yaml)')
+    .option('-t, --target <name>', 'watch only this target (repeatable; default: every target)', (v: string, prev: string[] | undefined) => [
+      ...(prev ?? []),
+      v,
+    ])
+    .option('--host <address>', 'listen address (default: server.host from the configuration, 127.0.0.1)')
+    .option('--port <port>', 'listen port (default: server.port from the configuration, 9687)', (v: string) => {
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port: not a port number: ${v}`);
+      return n;
+    })
+    .action(async (opts: ServeOptions) => {
+      process.exitCode = await serve(opts);
+    });
+}
+
+/** Loads and checks the configuration: every watched target exists and its secrets resolve. */
+export async function loadServeConfig(path: string, targets: string[] | undefined): Promise<Config> {
+  const config = await loadConfig(path);
+  try {
+    jobsFor(config, targets);
+  } catch (e) {
+    throw new ConfigError(`${(e as Error).message} in ${path}`);
+  }
+  for (const name of targets?.length ? targets : Object.keys(config.targets)) await resolveCredentials(config, name);
+  return config;
+}
+
+/** Starts the service for an already loaded configuration. */
+export function startServing(config: Config, opts: Omit<ServeOptions, 'config'>, logger: Logger): Promise<RunningService> {
+  return startService({ config, targets: opts.target, run: runProbe, logger, host: opts.host, port: opts.port });
+}
+
+/** Runs until SIGTERM/SIGINT; returns the exit code. */
+export async function serve(opts: ServeOptions): Promise<number> {
+  const logger = createLogger({ destination: process.stdout });
+  const path = configPath(opts.config);
+  let config: Config;
+  try {
+    config = await loadServeConfig(path, opts.target);
+  } catch (e) {
+    process.stderr.write(`${e instanceof ConfigError ? e.message : `cannot load ${path}: ${(e as Error).message}`}\n`);
+    return EXIT_BAD_CONFIG;
+  }
+  const service = await startServing(config, opts, logger);
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => {
+      logger.info({ event: 'signal', signal }, `${signal} received`);
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolve();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+  await service.stop();
+  return EXIT_OK;
+}
