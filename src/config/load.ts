@@ -64,6 +64,7 @@ export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
     const path = i.path.map(String).join('.') || '(top level)';
     let msg = i.message;
     if (i.code === 'unrecognized_keys') msg = `unknown field(s) ${i.keys.map((k) => `"${k}"`).join(', ')}`;
+    if (i.code === 'invalid_key') msg = `bad name: ${i.issues.map((n) => n.message).join('; ')}`;
     return `${path}: ${msg}`;
   });
 }

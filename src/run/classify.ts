@@ -85,7 +85,11 @@ function firstFailure(o: Observation): Failure | undefined {
   if (stop?.kind === 'step_timeout' || stop?.kind === 'run_deadline') {
     const limit = stop.kind === 'run_deadline' ? `the run deadline of ${stop.seconds} s` : `its ${stop.seconds} s timeout`;
     const stuck = stuckRequest(o, stop.seconds);
-    if (stuck) return { reason: 'timeout', message: `${stuck.method} ${stuck.url} never answered (${Math.round(stuck.durationMs / 1000)} s)${at}, ${limit} passed` };
+    if (stuck)
+      return {
+        reason: 'timeout',
+        message: `${stuck.method} ${stuck.url} had no answer after ${Math.round(stuck.durationMs / 1000)} s when ${o.step ? `step ${o.step}` : 'the run'} passed ${limit}`,
+      };
     if (o.step === 'import_started')
       return { reason: 'queue_stalled', message: `the canary stayed ${u?.status ?? 'PENDING'} (not started) past ${limit}` };
     if (o.step === 'import_finished')

@@ -33,7 +33,7 @@ export async function send<T = unknown>(
     return res;
   } catch (err) {
     if (ex.signal.aborted) {
-      ex.log.finish(id, 0, 'aborted');
+      // Left open on purpose: a request cut short by a deadline is one that never answered.
       throw ex.signal.reason;
     }
     const code = axios.isAxiosError(err) ? (err.code ?? 'ERR_NETWORK') : 'ERR_UNKNOWN';

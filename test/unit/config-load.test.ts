@@ -1,0 +1,140 @@
+// Configuration loading: YAML and JSON, defaults, errors that name the field, secrets from
+// environment, .env beside the file, and files.
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { ConfigError, configPath, loadConfig, probesFor, resolveCredentials, resolveSecret } from '../../src/config/load.ts';
+import { checkConfig } from '../../src/commands/check-config.ts';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'bup-config-'));
+});
+
+const MINIMAL = `
+targets:
+  box:
+    appUrl: http://127.0.0.1:18080
+    keycloak: { url: "http://127.0.0.1:18081" }
+    credentials:
+      username: bulk-upload-probe
+      password: { env: PROBE_PASSWORD }
+`;
+
+async function file(name: string, text: string): Promise<string> {
+  const p = join(dir, name);
+  await writeFile(p, text);
+  return p;
+}
+
+async function configError(path: string): Promise<ConfigError> {
+  try {
+    await loadConfig(path);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return e as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  it('loads YAML with the schema defaults filled in and relative paths anchored at the file', async () => {
+    const c = await loadConfig(await file('c.yaml', MINIMAL));
+    expect(c.targets.box!.uploadsPath).toBe('/admin/uploads');
+    expect(c.targets.box!.selectors.loginUsername).toBe('#username');
+    expect(c.targets.box!.timeouts.run).toBe(180);
+    expect(c.evidence.dir).toBe(join(dir, 'evidence'));
+    expect(probesFor(c, 'box')).toEqual(['browser', 'api']);
+  });
+
+  it('loads JSON, with durations as text', async () => {
+    const c = await loadConfig(
+      await file('c.json', JSON.stringify({ targets: { prod: { appUrl: 'https://tis.example', keycloak: { url: 'https://tis.example/auth' }, credentials: { username: 'u', password: 'literal-pass' }, timeouts: { importStarted: '2m', request: '500ms' }, probes: ['api'] } } })),
+    );
+    expect(c.targets.prod!.timeouts.importStarted).toBe(120);
+    expect(c.targets.prod!.timeouts.request).toBe(0.5);
+    expect(probesFor(c, 'prod')).toEqual(['api']);
+  });
+
+  it('names each bad field by its path', async () => {
+    const e = await configError(
+      await file(
+        'bad.yaml',
+        `targets:
+  prod:
+    appUrl: not-a-url
+    keycloak: { url: "ftp://x" }
+    credentials: { username: u, password: { vault: x } }
+    timeouts: { login: soon }
+    colour: blue
+`,
+      ),
+    );
+    const text = e.issues.join('\n');
+    expect(text).toContain('targets.prod.appUrl:');
+    expect(text).toContain('targets.prod.keycloak.url:');
+    expect(text).toContain('targets.prod.credentials.password:');
+    expect(text).toContain('targets.prod.timeouts.login: a duration such as 30s');
+    expect(text).toContain('targets.prod: unknown field(s) "colour"');
+  });
+
+  it('rejects a file without targets, bad target names, unreadable files and bad YAML', async () => {
+    expect((await configError(await file('none.yaml', 'probes: [api]\n'))).message).toContain('targets');
+    expect((await configError(await file('name.yaml', MINIMAL.replace('  box:', '  Box Prod:')))).message).toContain('a target name');
+    expect((await configError(join(dir, 'missing.yaml'))).message).toContain('ENOENT');
+    expect((await configError(await file('broken.yaml', 'targets: [\n'))).message).toContain('not valid YAML');
+  });
+
+  it('resolves secrets from the environment, a .env beside the file, and files', async () => {
+    const path = await file('c.yaml', MINIMAL);
+    await writeFile(join(dir, '.env'), 'PROBE_PASSWORD=from-dotenv-file\n');
+    const c = await loadConfig(path, { env: {} });
+    expect((await resolveCredentials(c, 'box')).password).toBe('from-dotenv-file');
+    // The real environment wins over .env.
+    const c2 = await loadConfig(path, { env: { PROBE_PASSWORD: 'from-environment' } });
+    expect((await resolveCredentials(c2, 'box')).password).toBe('from-environment');
+    await writeFile(join(dir, 'pw'), 'from-a-file\n');
+    expect(await resolveSecret({ file: join(dir, 'pw') })).toBe('from-a-file');
+  });
+
+  it('a secret that does not resolve names the field', async () => {
+    const c = await loadConfig(await file('c.yaml', MINIMAL), { env: {} });
+    await expect(resolveCredentials(c, 'box')).rejects.toThrow('targets.box.credentials.password: environment variable PROBE_PASSWORD is not set');
+    await expect(resolveSecret({ file: join(dir, 'nope') })).rejects.toThrow('cannot read secret file');
+  });
+
+  it('default path: --config, else $BULK_UPLOAD_PROBE_CONFIG, else ./bulk-upload-probe.yaml', () => {
+    expect(configPath('/x/a.yaml', {})).toBe('/x/a.yaml');
+    expect(configPath(undefined, { BULK_UPLOAD_PROBE_CONFIG: '/y/b.yaml' })).toBe('/y/b.yaml');
+    expect(configPath(undefined, {})).toBe(join(process.cwd(), 'bulk-upload-probe.yaml'));
+  });
+
+  it('the shipped example configuration is valid', async () => {
+    const c = await loadConfig(join(import.meta.dirname, '../../bulk-upload-probe.example.yaml'), { env: {} });
+    expect(Object.keys(c.targets)).toEqual(['box', 'stage', 'prod']);
+    expect(c.targets.prod!.keycloak.url).toMatch(/\/auth$/);
+  });
+});
+
+describe('check-config', () => {
+  it('exits 0 and never prints the password', async () => {
+    const path = await file('c.yaml', MINIMAL.replace('{ env: PROBE_PASSWORD }', 'very-secret-password-1'));
+    const out: string[] = [];
+    const err: string[] = [];
+    expect(await checkConfig(path, (l) => out.push(l), (l) => err.push(l))).toBe(0);
+    const all = [...out, ...err].join('\n');
+    expect(all).toContain('target box');
+    expect(all).toContain('password  resolved from literal in the file');
+    expect(all).not.toContain('very-secret-password-1');
+  });
+
+  it('exits 2 on an invalid file or an unresolved secret', async () => {
+    const err: string[] = [];
+    expect(await checkConfig(await file('bad.yaml', 'targets: {}\n'), () => {}, (l) => err.push(l))).toBe(2);
+    expect(err.join('\n')).toContain('targets');
+    delete process.env.PROBE_PASSWORD;
+    expect(await checkConfig(await file('c.yaml', MINIMAL), () => {}, (l) => err.push(l))).toBe(2);
+    expect(err.join('\n')).toContain('PROBE_PASSWORD');
+  });
+});
