@@ -52,6 +52,7 @@ export class ProbeMetrics {
   private readonly lastSuccess: Gauge<'probe' | 'target'>;
   private readonly runs: Counter<'probe' | 'target' | 'result'>;
   private readonly failures: Counter<'probe' | 'target' | 'reason'>;
+  private readonly failureReason: Gauge<'probe' | 'target' | 'reason'>;
   private readonly responses: Counter<'probe' | 'target' | 'code_class'>;
   private readonly queueWait: Histogram<'probe' | 'target'>;
   private readonly importDuration: Histogram<'probe' | 'target'>;
@@ -103,6 +104,14 @@ export class ProbeMetrics {
       labelNames: ['probe', 'target', 'reason'],
       registers,
     });
+    // The current state as one 0/1 series per reason: alerts on a specific diagnosis follow the
+    // latest run (a new kind of failure replaces the old one at once, a success clears it).
+    this.failureReason = new Gauge({
+      name: `${p}failure_reason`,
+      help: '1 for the reason the last completed run failed with, 0 for every other reason (all 0 after a successful run).',
+      labelNames: ['probe', 'target', 'reason'],
+      registers,
+    });
     this.responses = new Counter({
       name: `${p}target_responses_total`,
       help: 'HTTP responses from the target seen during probe runs, by status class (none = no answer).',
@@ -142,6 +151,7 @@ export class ProbeMetrics {
     const l = { probe, target };
     for (const result of RUN_RESULTS) this.runs.inc({ ...l, result }, 0);
     for (const reason of FAILURE_REASONS) this.failures.inc({ ...l, reason }, 0);
+    for (const reason of FAILURE_REASONS) this.failureReason.set({ ...l, reason }, 0);
     for (const code_class of STATUS_CLASSES) this.responses.inc({ ...l, code_class }, 0);
     this.runDuration.zero(l);
     for (const step of PROBE_STEPS[probe]) this.stepDuration.zero({ ...l, step });
@@ -160,7 +170,9 @@ export class ProbeMetrics {
     this.success.set(l, r.ok ? 1 : 0);
     this.lastRun.set(l, finished);
     if (r.ok) this.lastSuccess.set(l, finished);
-    else this.failures.inc({ ...l, reason: r.reason ?? 'probe_error' });
+    const failedWith = r.ok ? undefined : (r.reason ?? 'probe_error');
+    if (failedWith) this.failures.inc({ ...l, reason: failedWith });
+    for (const reason of FAILURE_REASONS) this.failureReason.set({ ...l, reason }, reason === failedWith ? 1 : 0);
 
     this.runDuration.observe(l, r.durationSeconds);
     for (const s of r.steps) this.stepDuration.observe({ ...l, step: s.name }, s.durationSeconds);

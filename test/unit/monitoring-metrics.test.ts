@@ -17,8 +17,10 @@ describe('ProbeMetrics', () => {
     m.prepare('api', 'box');
     const text = await m.metrics();
     for (const probe of ['browser', 'api']) {
-      for (const reason of FAILURE_REASONS)
+      for (const reason of FAILURE_REASONS) {
         expect(text).toContain(`bulk_upload_probe_failures_total{probe="${probe}",target="box",reason="${reason}"} 0`);
+        expect(text).toContain(`bulk_upload_probe_failure_reason{probe="${probe}",target="box",reason="${reason}"} 0`);
+      }
       for (const result of ['success', 'failure', 'cancelled'])
         expect(text).toContain(`bulk_upload_probe_runs_total{probe="${probe}",target="box",result="${result}"} 0`);
       for (const cc of STATUS_CLASSES)
@@ -64,6 +66,26 @@ describe('ProbeMetrics', () => {
     expect(await sample(m, 'bulk_upload_probe_target_responses_total', { ...l, code_class: '4xx' })).toBe(2);
   });
 
+  it('marks the reason of the latest failure, moves it when the reason changes, clears it on success', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('api', 'box');
+    const l = { probe: 'api', target: 'box' };
+    const current = async () => {
+      const g = await m.registry.getSingleMetric('bulk_upload_probe_failure_reason')!.get();
+      return g.values.filter((v) => v.labels.probe === 'api' && v.value === 1).map((v) => v.labels.reason);
+    };
+    expect(await current()).toEqual([]);
+    expect(await sample(m, 'bulk_upload_probe_failure_reason', { ...l, reason: 'auth_rejected' })).toBe(0);
+    m.record(fakeResult({ reason: 'auth_rejected' }));
+    expect(await current()).toEqual(['auth_rejected']);
+    m.record(fakeResult({ reason: 'import_failed' }));
+    expect(await current()).toEqual(['import_failed']);
+    m.record({ ...fakeResult({ reason: 'timeout' }), cancelled: true });
+    expect(await current()).toEqual(['import_failed']);
+    m.record(fakeResult({ ok: true }));
+    expect(await current()).toEqual([]);
+  });
+
   it('counts a cancelled run without touching success, timestamps or failures', async () => {
     const m = new ProbeMetrics();
     m.prepare('api', 'box');
@@ -93,7 +115,7 @@ describe('ProbeMetrics', () => {
     m.record(fakeResult({ reason: 'server_error', queueWaitSeconds: 2, importSeconds: 1 }));
     const allowed = new Set(['probe', 'target', 'step', 'reason', 'result', 'code_class', 'le', 'version']);
     const families = (await m.registry.getMetricsAsJSON()).filter((f) => f.name.startsWith(METRIC_PREFIX));
-    expect(families.length).toBe(11);
+    expect(families.length).toBe(12);
     for (const f of families)
       for (const v of f.values) for (const k of Object.keys(v.labels)) expect(allowed.has(k), `${f.name} label ${k}`).toBe(true);
   });
