@@ -53,6 +53,11 @@ export class Redactor {
     return JSON.parse(this.redact(JSON.stringify(value))) as T;
   }
 
+  /** How many spellings of secrets are registered. */
+  get size(): number {
+    return this.values.size;
+  }
+
   /** True when the text still holds a registered value (used by tests and as a last guard). */
   leaks(text: string): boolean {
     for (const v of this.values) if (text.includes(v)) return true;

@@ -1,0 +1,133 @@
+// No secret in anything the probe writes or prints. Failing journeys (test user disabled,
+// stale configuration: the latter logs in and obtains real tokens) run with evidence on and
+// debug logging; then every file written (trace.zip unpacked entry by entry) and everything
+// printed is scanned for the password, for every token obtained during the runs, and for
+// anything shaped like a JWT.
+import { execFile } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import JSZip from 'jszip';
+import type { Browser } from 'playwright-core';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clearFault, setFault } from '../../box/control-client.ts';
+import { launchBrowser } from '../../src/browser/launch.ts';
+import { createLogger } from '../../src/log.ts';
+import { redactor } from '../../src/redact.ts';
+import { formatResult, formatStep, formatVerdict } from '../../src/report/console.ts';
+import { toJson } from '../../src/report/json.ts';
+import { toJUnitXml } from '../../src/report/junit.ts';
+import type { RunResult } from '../../src/run/result.ts';
+import { probeSetup, SHORT_TIMEOUTS, type ProbeSetup } from './setup.ts';
+
+const box = inject('box');
+const JWT_SHAPED = /eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*/;
+const REPO = join(import.meta.dirname, '../..');
+
+let browser: Browser;
+let probes: ProbeSetup;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  probes = await probeSetup(box, browser);
+});
+afterAll(async () => {
+  await clearFault(box.urls.control);
+  await browser?.close();
+});
+
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+/** Each file as text to scan; a zip (the trace) as each of its entries. */
+async function scannable(path: string): Promise<Array<{ name: string; text: string }>> {
+  const data = await readFile(path);
+  if (!path.endsWith('.zip')) return [{ name: path, text: data.toString('latin1') }];
+  const zip = await JSZip.loadAsync(data);
+  const entries = Object.values(zip.files).filter((f) => !f.dir);
+  expect(entries.length).toBeGreaterThan(0);
+  return Promise.all(entries.map(async (f) => ({ name: `${path}!${f.name}`, text: (await f.async('nodebuffer')).toString('latin1') })));
+}
+
+function expectClean(name: string, text: string): void {
+  expect(text.includes(box.testUser.password), `password in ${name}`).toBe(false);
+  expect(redactor.leaks(text), `a token obtained during the run in ${name}`).toBe(false);
+  expect(JWT_SHAPED.exec(text)?.[0], `JWT-shaped text in ${name}`).toBeUndefined();
+}
+
+describe('secret scan', () => {
+  it('failing journeys write and print no password, token or cookie', async () => {
+    const printed: string[] = [];
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        printed.push(String(chunk));
+        cb();
+      },
+    });
+    const logger = createLogger({ level: 'debug', destination: sink });
+    const results: RunResult[] = [];
+    for (const fault of ['test-user-disabled', 'stale-config']) {
+      await setFault(box.urls.control, fault);
+      for (const probe of ['browser', 'api'] as const) {
+        const r = await probes.run(probe, { logger, onStep: (s) => printed.push(formatStep(probe, s)) });
+        expect(r.ok).toBe(false);
+        printed.push(formatResult(r));
+        results.push(r);
+      }
+      await clearFault(box.urls.control);
+    }
+    printed.push(formatVerdict('box', results), toJson(results), toJUnitXml(results));
+    expect(results.map((r) => r.reason)).toEqual(['login_failed', 'login_failed', 'auth_rejected', 'auth_rejected']);
+    // The stale-config runs logged in: the page's and the API probe's tokens were registered.
+    expect(redactor.size).toBeGreaterThan(4);
+
+    const files = await filesUnder(probes.evidenceDir);
+    const names = files.map((f) => f.split('/').pop());
+    expect(names.filter((n) => n === 'trace.zip')).toHaveLength(2);
+    expect(names.filter((n) => n === 'screenshot.png')).toHaveLength(2);
+    expect(names.filter((n) => n === 'result.json')).toHaveLength(4);
+    let scanned = 0;
+    for (const f of files) {
+      for (const { name, text } of await scannable(f)) {
+        expectClean(name, text);
+        scanned++;
+      }
+    }
+    expect(scanned).toBeGreaterThan(20);
+    expectClean('printed output', printed.join('\n'));
+  });
+
+  it('the smoke command prints and writes no secret (debug logs, JSON, JUnit)', async () => {
+    const evidence = join(probes.evidenceDir, 'cli');
+    const config = YAML.parse(await readFile(box.configPath, 'utf8')) as Record<string, any>;
+    config.evidence = { dir: evidence, keep: 10 };
+    config.targets.box.timeouts = { ...SHORT_TIMEOUTS };
+    const configFile = join(probes.evidenceDir, 'smoke.yaml');
+    await writeFile(configFile, YAML.stringify(config));
+    const junit = join(probes.evidenceDir, 'smoke-junit.xml');
+
+    await setFault(box.urls.control, 'stale-config');
+    const run = await promisify(execFile)(process.execPath, [join(REPO, 'bin/bulk-upload-probe.js'), 'smoke', '--target', 'box', '--config', configFile, '--json', '--junit', junit], {
+      env: { ...process.env, LOG_LEVEL: 'debug' },
+      timeout: 90_000,
+    }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    await clearFault(box.urls.control);
+
+    expect('code' in run ? run.code : 0).toBe(1);
+    const results = JSON.parse(run.stdout) as RunResult[];
+    expect(results.map((r) => r.reason)).toEqual(['auth_rejected', 'auth_rejected']);
+    expect(run.stderr).toContain('verdict: box UNHEALTHY');
+    expectClean('smoke stdout', run.stdout);
+    expectClean('smoke stderr', run.stderr);
+    for (const f of [junit, ...(await filesUnder(evidence))]) for (const { name, text } of await scannable(f)) expectClean(name, text);
+  });
+});

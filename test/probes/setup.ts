@@ -1,0 +1,46 @@
+// Shared by the probe integration suites: the box's own probe configuration with short step
+// timeouts (faults must be seen fast) and evidence in a fresh folder.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { loadConfig } from '../../src/config/load.ts';
+import type { Config, TargetConfig } from '../../src/config/schema.ts';
+import { timeoutsSchema } from '../../src/config/schema.ts';
+import type { ProbeName, RunResult } from '../../src/run/result.ts';
+import { runProbe, type RunRequest } from '../../src/run/runner.ts';
+import type { BoxInfo } from '../support/box-info.ts';
+
+/** Step timeouts for fault tests: long enough for a healthy box (imports take ~1-2 s), short enough to fail fast. */
+export const SHORT_TIMEOUTS = timeoutsSchema.parse({
+  login: '15s',
+  openPage: '10s',
+  listUploads: '6s',
+  upload: '8s',
+  importStarted: '8s',
+  importFinished: '8s',
+  checkResult: '10s',
+  request: '5s',
+  run: '45s',
+});
+
+export interface ProbeSetup {
+  config: Config;
+  target: TargetConfig;
+  evidenceDir: string;
+  run(probe: ProbeName, extra?: Partial<RunRequest>): Promise<RunResult>;
+}
+
+export async function probeSetup(box: BoxInfo, browser?: Browser): Promise<ProbeSetup> {
+  const loaded = await loadConfig(box.configPath);
+  const evidenceDir = await mkdtemp(join(tmpdir(), 'bup-evidence-'));
+  const config: Config = { ...loaded, evidence: { dir: evidenceDir, keep: 100 } };
+  const target: TargetConfig = { ...config.targets.box!, timeouts: SHORT_TIMEOUTS };
+  config.targets = { box: target };
+  return {
+    config,
+    target,
+    evidenceDir,
+    run: (probe, extra = {}) => runProbe({ probe, targetName: 'box', target, config, ...(browser ? { browser } : {}), ...extra }),
+  };
+}
