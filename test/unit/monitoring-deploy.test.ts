@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../src/config/schema.ts';
 
 const k8s = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url));
-type Doc = { apiVersion: string; kind: string; metadata?: { name: string }; spec?: any; data?: Record<string, string>; resources?: string[] };
+type Doc = { apiVersion: string; kind: string; metadata?: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; resources?: string[] };
 
 const docs: Record<string, Doc> = {};
 for (const f of readdirSync(k8s).filter((f) => f.endsWith('.yaml'))) {
@@ -58,7 +58,7 @@ describe('Kubernetes manifests', () => {
     const sm = docs['servicemonitor.yaml']!.spec;
     const podLabels = docs['deployment.yaml']!.spec.template.metadata.labels;
     expect(svc.selector).toEqual(podLabels);
-    expect(sm.selector.matchLabels).toEqual((docs['service.yaml']!.metadata as { labels: Record<string, string> }).labels);
+    expect(sm.selector.matchLabels).toEqual(docs['service.yaml']!.metadata!.labels);
     expect(sm.endpoints[0]).toMatchObject({ port: svc.ports[0].name, path: '/metrics' });
   });
 
