@@ -96,13 +96,20 @@ describe('secret scan', () => {
     expect(names.filter((n) => n === 'screenshot.png')).toHaveLength(2);
     expect(names.filter((n) => n === 'result.json')).toHaveLength(4);
     let scanned = 0;
+    let traceText = '';
     for (const f of files) {
       for (const { name, text } of await scannable(f)) {
         expectClean(name, text);
+        if (name.includes('trace.zip!')) traceText += text;
         scanned++;
       }
     }
     expect(scanned).toBeGreaterThan(20);
+    // The scan saw what matters: the traces hold the login form post and the token answer,
+    // scrubbed in place (the secrets were there to find).
+    expect(traceText).toContain('login-actions/authenticate');
+    expect(traceText).toContain('openid-connect/token');
+    expect(traceText).toContain('[redacted]');
     expectClean('printed output', printed.join('\n'));
   });
 
