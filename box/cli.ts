@@ -31,6 +31,7 @@ program
         `TIS in a box is up (${(box.startMs / 1000).toFixed(1)} s, Keycloak ${(box.keycloakStartMs / 1000).toFixed(1)} s)`,
         `  admin page     ${u.app}/admin/uploads`,
         `  keycloak       ${u.keycloak}/realms/${box.realm}`,
+        `  keycloak (own) ${box.keycloakInternalUrl} (the box's admin path; clients use the one above)`,
         `  generic-upload ${u.genericUpload}/generic-upload/api`,
         `  profile        ${u.profile}/profile/api/userinfo`,
         `  tcs            ${u.tcs}/tcs/api`,

@@ -24,6 +24,18 @@ export function keycloakHome(): string {
   return join(cache, `keycloak-${keycloakVersion()}`);
 }
 
+/**
+ * Runs kc.sh and watches this Node process: when it dies (even by SIGKILL) the pipe on stdin
+ * closes and the whole process group, JVM included, is terminated. No orphaned Keycloak.
+ */
+const WATCHDOG = [
+  'exec 3<&0',
+  'kc="$1"; shift',
+  '"$kc" "$@" </dev/null & child=$!',
+  '{ cat <&3 >/dev/null; kill -TERM -- -$$; } &',
+  'wait "$child"',
+].join('\n');
+
 export interface KeycloakOptions {
   /** Keycloak's own HTTP port (loopback). */
   httpPort: number;
@@ -59,8 +71,12 @@ export async function startKeycloak(opts: KeycloakOptions): Promise<KeycloakServ
   const log = createWriteStream(opts.logFile, { flags: 'a' });
   const started = Date.now();
   const child = spawn(
-    kcSh,
+    'bash',
     [
+      '-c',
+      WATCHDOG,
+      'keycloak',
+      kcSh,
       'start-dev',
       '--db=dev-mem',
       '--import-realm',
@@ -76,7 +92,8 @@ export async function startKeycloak(opts: KeycloakOptions): Promise<KeycloakServ
       cwd: home,
       // Own process group: stop() kills kc.sh and the JVM it starts together.
       detached: true,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // stdin stays open as the watchdog's lifeline (see WATCHDOG).
+      stdio: ['pipe', 'pipe', 'pipe'],
       env: {
         ...process.env,
         KC_BOOTSTRAP_ADMIN_USERNAME: admin.username,
@@ -93,13 +110,13 @@ export async function startKeycloak(opts: KeycloakOptions): Promise<KeycloakServ
 
   const stop = async (): Promise<void> => {
     process.off('exit', killOnExit);
-    if (child.exitCode !== null || child.signalCode !== null) return;
+    // TERM lets the JVM shut down cleanly; whatever is left after 10 s is killed.
     killGroup(child, 'SIGTERM');
-    const timer = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
+    if (!(await groupGone(child, 10_000))) {
+      killGroup(child, 'SIGKILL');
+      await groupGone(child, 5_000);
+    }
     await exited;
-    clearTimeout(timer);
-    // kc.sh may exit before the JVM: make sure nothing of the group is left.
-    killGroup(child, 'SIGKILL');
     log.end();
   };
 
@@ -110,6 +127,20 @@ export async function startKeycloak(opts: KeycloakOptions): Promise<KeycloakServ
     throw err;
   }
   return { internalUrl, admin, startMs: Date.now() - started, stop };
+}
+
+/** Waits until no process of the child's group is left. */
+async function groupGone(child: ChildProcess, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(-child.pid!, 0);
+    } catch {
+      return true;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
 }
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
