@@ -1,10 +1,16 @@
 // The import task's endings and the error workbook, beyond the canary.
 import ExcelJS from 'exceljs';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clearFault } from '../../box/control-client.ts';
 import { readImportFailureReasons } from '../../src/canary.ts';
 import { errorReasons, testUserToken, uniqueName, uploadApi, uploadFile, waitForFinal, workbook, type UploadJson } from '../support/tis-client.ts';
 
 const box = inject('box');
+
+// Faults are cleared after every test, so none leaks into the next one.
+afterEach(async () => {
+  await clearFault(box.urls.control);
+});
 
 describe('the import task', () => {
   let api: ReturnType<typeof uploadApi>;

@@ -1,10 +1,16 @@
 // The probe configuration the box writes for itself is valid and points at the box.
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { clearFault } from '../../box/control-client.ts';
 import { loadConfig, resolveCredentials } from '../../src/config/load.ts';
 
 const box = inject('box');
+
+// Faults are cleared after every test, so none leaks into the next one.
+afterEach(async () => {
+  await clearFault(box.urls.control);
+});
 
 describe('the box-written probe config', () => {
   it('has one target "box" pointing at the box, with the test user', async () => {

@@ -2,12 +2,18 @@
 import { readFileSync } from 'node:fs';
 import axios from 'axios';
 import { decodeJwt } from 'jose';
-import { describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { clearFault } from '../../box/control-client.ts';
 import { REALM_FILE } from '../../box/keycloak.ts';
 import { ADMIN_GROUP, SERVICE_ACCOUNT, TEST_USER, TOKEN_CLIENT_ID, UI_CLIENT_ID } from '../../box/realm.ts';
 import { passwordGrant, testUserToken } from '../support/tis-client.ts';
 
 const box = inject('box');
+
+// Faults are cleared after every test, so none leaks into the next one.
+afterEach(async () => {
+  await clearFault(box.urls.control);
+});
 
 interface RealmFile {
   realm: string;

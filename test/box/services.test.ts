@@ -1,10 +1,16 @@
 // Profile and TCS as generic-upload (and the front door) see them.
 import axios from 'axios';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clearFault } from '../../box/control-client.ts';
 import { SERVICE_ACCOUNT } from '../../box/realm.ts';
 import { passwordGrant, testUserToken } from '../support/tis-client.ts';
 
 const box = inject('box');
+
+// Faults are cleared after every test, so none leaks into the next one.
+afterEach(async () => {
+  await clearFault(box.urls.control);
+});
 
 describe('Profile', () => {
   const userinfo = `${box.urls.profile}/profile/api/userinfo`;

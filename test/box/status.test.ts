@@ -1,10 +1,16 @@
 // GET /status: Spring paging, sorting, the filters and free-text search, and the headers.
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clearFault } from '../../box/control-client.ts';
 import { buildCanaryWorkbook } from '../../src/canary.ts';
 import { localDateTime } from '../../box/generic-upload/store.ts';
 import { testUserToken, uploadApi, uploadFile, type UploadJson } from '../support/tis-client.ts';
 
 const box = inject('box');
+
+// Faults are cleared after every test, so none leaks into the next one.
+afterEach(async () => {
+  await clearFault(box.urls.control);
+});
 
 describe('GET /status', () => {
   let api: ReturnType<typeof uploadApi>;

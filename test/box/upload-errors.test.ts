@@ -1,9 +1,15 @@
 // Every answer of POST /generic-upload/api/file, as the shared document lists them.
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { clearFault } from '../../box/control-client.ts';
 import { buildCanaryWorkbook } from '../../src/canary.ts';
 import { testUserToken, uniqueName, uploadApi, uploadFile, workbook, type UploadJson } from '../support/tis-client.ts';
 
 const box = inject('box');
+
+// Faults are cleared after every test, so none leaks into the next one.
+afterEach(async () => {
+  await clearFault(box.urls.control);
+});
 
 describe('POST /file', () => {
   let api: ReturnType<typeof uploadApi>;
