@@ -11,7 +11,7 @@ export default defineConfig({
   expect: { timeout: 30_000 },
   workers: 1,
   fullyParallel: false,
-  reporter: [['list']],
+  reporter: [['list'], ['html', { open: 'never' }]],
   outputDir: 'test-results',
   use: {
     launchOptions: launchOptions(),

@@ -33,9 +33,14 @@ export async function openBrowserSession(opts: {
     context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1280, height: 900 } });
     context.setDefaultTimeout(opts.defaultTimeoutMs);
     context.setDefaultNavigationTimeout(opts.defaultTimeoutMs);
-    const tracing = opts.config.browser.trace;
     // sources:false keeps the probe's own code out; network bodies and headers are scrubbed afterwards.
-    if (tracing) await context.tracing.start({ screenshots: true, snapshots: true, sources: false });
+    // A context someone else already traces (Playwright Test's own tracing) runs without ours.
+    const tracing =
+      opts.config.browser.trace &&
+      (await context.tracing.start({ screenshots: true, snapshots: true, sources: false }).then(
+        () => true,
+        () => false,
+      ));
     watchNetwork(context, opts.http, opts.redactor);
     const page = await context.newPage();
     const ctx = context;
