@@ -137,7 +137,15 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<Daemon>
 
 export async function startPushgateway(dir: string): Promise<Daemon> {
   const port = await freePort();
-  return startDaemon('pushgateway', 'prometheus-pushgateway', [`--web.listen-address=127.0.0.1:${port}`], dir, port, '/-/ready');
+  // Debian's default persists to /var/lib/prometheus: keep pushes in memory only.
+  return startDaemon(
+    'pushgateway',
+    'prometheus-pushgateway',
+    [`--web.listen-address=127.0.0.1:${port}`, '--persistence.file='],
+    dir,
+    port,
+    '/-/ready',
+  );
 }
 
 export interface PromAlert {

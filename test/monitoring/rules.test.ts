@@ -73,8 +73,10 @@ describe('alert rules', () => {
   });
 
   it('the example Prometheus and Alertmanager configurations are valid', () => {
-    const p = promtool(['check', 'config', `${root}deploy/prometheus/prometheus.yml`]);
-    expect(p.status, p.lines.join('\n')).toBe(0);
+    for (const file of ['prometheus.yml', 'prometheus-local.yml']) {
+      const p = promtool(['check', 'config', `${root}deploy/prometheus/${file}`]);
+      expect(p.status, p.lines.join('\n')).toBe(0);
+    }
     const a = spawnSync('amtool', ['check-config', `${root}deploy/alertmanager/alertmanager.yml`], { encoding: 'utf8' });
     expect(a.status, `${a.stdout}${a.stderr}`).toBe(0);
   });
