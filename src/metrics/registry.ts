@@ -159,6 +159,16 @@ export class ProbeMetrics {
     this.importDuration.zero(l);
   }
 
+  /**
+   * After a restart: the last success is a fact from the run history, so the "time since last
+   * success" survives restarts. Everything else waits for real runs.
+   */
+  restoreLastSuccess(r: RunResult): void {
+    if (!r.ok || r.cancelled) return;
+    const l = { probe: r.probe, target: r.target };
+    this.lastSuccess.set(l, Date.parse(r.finishedAt) / 1000);
+  }
+
   record(r: RunResult): void {
     const l = { probe: r.probe, target: r.target };
     const result = runResultLabel(r);

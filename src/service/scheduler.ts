@@ -10,17 +10,10 @@ import type { Browser } from 'playwright-core';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { ProbeName, RunResult } from '../run/result.ts';
+import type { RunRequest } from '../run/runner.ts';
 
-/** What the scheduler hands to the runner (a subset of src/run/runner.ts RunRequest). */
-export interface ScheduledRunRequest {
-  probe: ProbeName;
-  targetName: string;
-  target: TargetConfig;
-  config: Config;
-  browser?: Browser;
-  signal?: AbortSignal;
-  logger?: Logger;
-}
+/** What the scheduler hands to the runner (no live progress: the service logs steps instead). */
+export type ScheduledRunRequest = Pick<RunRequest, 'probe' | 'targetName' | 'target' | 'config' | 'browser' | 'signal' | 'logger'>;
 export type RunFn = (req: ScheduledRunRequest) => Promise<RunResult>;
 
 export interface Job {

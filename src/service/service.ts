@@ -97,7 +97,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     tickMs,
     graceSeconds: opts.graceSeconds,
   });
-  for (const job of scheduler.jobs) metrics.prepare(job.probe, job.targetName);
+  for (const job of scheduler.jobs) {
+    metrics.prepare(job.probe, job.targetName);
+    const lastSuccess = recent.list({ probe: job.probe, target: job.targetName }).find((r) => r.ok && !r.cancelled);
+    if (lastSuccess) metrics.restoreLastSuccess(lastSuccess);
+  }
 
   const health = (): HealthReport => {
     const problems: string[] = [];

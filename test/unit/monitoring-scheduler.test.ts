@@ -298,3 +298,23 @@ describe('WarmBrowser', () => {
     await warm.close();
   });
 });
+
+describe('WarmBrowser with real Chromium', () => {
+  it('launches Debian chromium once, and a new one after the browser goes away', async () => {
+    const warm = new WarmBrowser({});
+    const a = await warm.get();
+    expect(a.isConnected()).toBe(true);
+    expect(await warm.get()).toBe(a);
+    const gone = new Promise<void>((resolve) => a.once('disconnected', () => resolve()));
+    await a.close(); // as if it had crashed: the warm browser did not close it
+    await gone;
+    const b = await warm.get();
+    expect(b).not.toBe(a);
+    expect(b.isConnected()).toBe(true);
+    const ctx = await b.newContext();
+    await ctx.close();
+    await warm.close();
+    expect(b.isConnected()).toBe(false);
+    expect(warm.launches).toBe(2);
+  }, 30_000);
+});

@@ -150,9 +150,17 @@ describe('probe service', () => {
     const first = await startService({ config, run: runner([], 5), logger: capturingLogger(), port: 0, tickMs: 10 });
     await until(async () => (await first.history.recent(5)).length >= 2);
     await first.stop();
+    const before = (await first.history.recent(10)).find((r) => r.probe === 'browser' && r.ok)!;
     service = await startService({ config, run: runner([], 60_000), logger: capturingLogger(), port: 0, tickMs: 10_000 });
     const runs = (await http.get(`${service.url}/api/runs`)).data as { runs: RunResult[] };
     expect(runs.runs.length).toBeGreaterThanOrEqual(2);
+    // The time of the last success survives the restart; the api probe never succeeded.
+    const metrics = (await http.get(`${service.url}/metrics`)).data as string;
+    expect(metrics).toContain(
+      `bulk_upload_probe_last_success_timestamp_seconds{probe="browser",target="box"} ${Date.parse(before.finishedAt) / 1000}`,
+    );
+    expect(metrics).not.toContain('bulk_upload_probe_last_success_timestamp_seconds{probe="api"');
+    expect(metrics).not.toMatch(/^bulk_upload_probe_success\{/m);
   });
 
   it('/healthz and /readyz answer 503 once the scheduler has stopped', async () => {
