@@ -70,6 +70,9 @@ program
   .addOption(new Option('--mode <mode>', 'login-down: 5xx or refuse').choices(['5xx', 'refuse']))
   .option('--control <url>', 'control URL of the box', defaultControl)
   .action(async (name: string, clearName: string | undefined, o: { delayMs?: number; status?: number; mode?: '5xx' | 'refuse'; control: string }) => {
+    if (name !== 'clear' && clearName !== undefined) {
+      throw new InvalidArgumentError(`unexpected argument "${clearName}" (only "fault clear" takes a second name)`);
+    }
     const active =
       name === 'clear'
         ? await clearFault(o.control, clearName)

@@ -12,6 +12,12 @@ export function controlApp(faults: FaultRegistry): express.Express {
 
   app.post('/faults/:name', async (req, res, next) => {
     try {
+      // A body that is not JSON would otherwise be ignored and the fault set with defaults.
+      const hasBody = Number(req.headers['content-length'] ?? 0) > 0 || req.headers['transfer-encoding'] !== undefined;
+      if (hasBody && !req.is('application/json')) {
+        res.status(400).json({ error: 'params must be sent as JSON (Content-Type: application/json)' });
+        return;
+      }
       const body: unknown = req.body;
       if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) {
         res.status(400).json({ error: 'params must be a JSON object' });

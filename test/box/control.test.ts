@@ -57,6 +57,8 @@ describe('fault control', () => {
       ['stale-config', { extra: true }],
       ['slow', [1, 2]],
       ['slow', '"text"', 'application/json'],
+      ['slow', 'delayMs=5', 'text/plain'],
+      ['slow', 'delayMs=5', 'application/x-www-form-urlencoded'],
     ];
     for (const [name, body, type] of bad) {
       const res = await control.post(`/faults/${name}`, body, type ? { headers: { 'content-type': type } } : {});

@@ -1,9 +1,9 @@
 // GET /status: Spring paging, sorting, the filters and free-text search, and the headers.
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault } from '../../box/control-client.ts';
 import { buildCanaryWorkbook } from '../../src/canary.ts';
 import { localDateTime } from '../../box/generic-upload/store.ts';
-import { testUserToken, uploadApi, uploadFile, type UploadJson } from '../support/tis-client.ts';
+import { testUserToken, uploadApi, uploadFile, type UploadJson, waitForQueueDrained } from '../support/tis-client.ts';
 
 const box = inject('box');
 
@@ -23,6 +23,10 @@ describe('GET /status', () => {
       expect((await uploadFile(api, n, await buildCanaryWorkbook())).status).toBe(200);
       await new Promise((r) => setTimeout(r, 5)); // distinct upload times
     }
+  });
+  // The uploads above are imported one per second; let them finish before the next suite.
+  afterAll(async () => {
+    await waitForQueueDrained(api);
   });
 
   it('answers a JSON array, newest first by default, with X-Total-Count and Link', async () => {

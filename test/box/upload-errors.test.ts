@@ -1,8 +1,8 @@
 // Every answer of POST /generic-upload/api/file, as the shared document lists them.
-import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault } from '../../box/control-client.ts';
 import { buildCanaryWorkbook } from '../../src/canary.ts';
-import { testUserToken, uniqueName, uploadApi, uploadFile, workbook, type UploadJson } from '../support/tis-client.ts';
+import { testUserToken, uniqueName, uploadApi, uploadFile, workbook, type UploadJson, waitForQueueDrained } from '../support/tis-client.ts';
 
 const box = inject('box');
 
@@ -15,6 +15,10 @@ describe('POST /file', () => {
   let api: ReturnType<typeof uploadApi>;
   beforeAll(async () => {
     api = uploadApi(box, await testUserToken(box));
+  });
+  // The uploads above are imported one per second; let them finish before the next suite.
+  afterAll(async () => {
+    await waitForQueueDrained(api);
   });
 
   it('accepts any multipart part name and answers 200 with the upload JSON', async () => {

@@ -118,3 +118,17 @@ export async function runCanary(api: AxiosInstance, timeoutMs = 30_000): Promise
 }
 
 export const HEALTHY_REASON = 'Person with id 999999999 does not exist';
+
+/**
+ * Waits until nothing is PENDING or IN_PROGRESS, so that a suite that uploads without waiting
+ * does not leave a queue that delays the next suite's canary.
+ */
+export async function waitForQueueDrained(api: AxiosInstance, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const res = await api.get<UploadJson[]>('/status', { params: { size: 2000 } });
+    if (res.status === 200 && !res.data.some((u) => u.fileStatus === 'PENDING' || u.fileStatus === 'IN_PROGRESS')) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`the upload queue did not drain within ${timeoutMs} ms`);
+}
