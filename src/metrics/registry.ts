@@ -140,7 +140,13 @@ export class ProbeMetrics {
       registers,
     });
     buildInfo.set({ version: pkgVersion }, 1);
-    if (opts.processMetrics) collectDefaultMetrics({ register: this.registry });
+    if (opts.processMetrics) {
+      collectDefaultMetrics({ register: this.registry });
+      // prom-client names these gauges with a `_total` suffix, which promtool rightly flags;
+      // they are not worth a lint warning on every scrape.
+      for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'])
+        this.registry.removeSingleMetric(name);
+    }
   }
 
   /**

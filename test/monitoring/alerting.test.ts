@@ -19,7 +19,7 @@ import { createLogger } from '../../src/log.ts';
 import { runProbe } from '../../src/run/runner.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import { PrometheusApi, startAlertmanager, startPrometheus, waitFor, type Daemon, type PromAlert } from './daemons.ts';
-import { lintComplaints } from './promtool.ts';
+import { lintComplaints, promtool } from './promtool.ts';
 import { startWebhookReceiver, type Notification, type WebhookReceiver } from './webhook.ts';
 
 const box = inject('box');
@@ -181,6 +181,7 @@ describe('alerting with real Prometheus and Alertmanager against TIS in a box', 
     const after = (await axios.get<string>(`${service!.url}/metrics`)).data;
     expect(after).toMatch(/^bulk_upload_probe_canary_import_duration_seconds_count\{probe="api",target="box"\} [1-9]/m);
     expect(lintComplaints(after, 'bulk_upload_probe_')).toEqual([]);
+    expect(promtool(['check', 'metrics'], after).lines).toEqual([]); // process metrics included
     expect((await prom.alerts()).filter((a) => a.state === 'firing')).toEqual([]);
   });
 

@@ -127,6 +127,11 @@ describe('ProbeMetrics', () => {
     m.record(fakeResult({ reason: 'queue_stalled', queueWaitSeconds: 90 }));
     m.record(fakeResult({ ok: true, queueWaitSeconds: 1, importSeconds: 2 }));
     expect(lintComplaints(await m.metrics(), METRIC_PREFIX)).toEqual([]);
+    // Nothing at all to say, process metrics included.
+    const whole = promtool(['check', 'metrics'], await m.metrics());
+    expect(whole.lines).toEqual([]);
+    expect(whole.status).toBe(0);
+    expect(await m.metrics()).toMatch(/^process_start_time_seconds \d/m);
   });
 
   it('the lint check can fail: promtool does complain about a badly named family', () => {
