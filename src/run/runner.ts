@@ -83,42 +83,40 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
   let session: BrowserSession | undefined;
   let journey: Journey | undefined;
   log.info('run started', { canary: canary.fileName });
+  const journeyDone = (async () => {
+    const credentials = await resolveCredentials(config, targetName);
+    redactor.add(credentials.password);
+    canary.workbook = await buildCanaryWorkbook(canary.personId);
+    journey = {
+      probe,
+      targetName,
+      target,
+      config,
+      credentials,
+      canary,
+      http,
+      noted,
+      redactor,
+      log,
+      signal: runCtl.signal,
+      step: (name, work) => steps.run(name, work),
+      stop: stopRun,
+      pollSeconds: target.canary.pollInterval,
+    };
+    // Any 401/403/5xx/no answer from the target ends the run at once, whatever the page makes of it.
+    http.onBad((e) => {
+      log.warn(`bad response: ${e.method} ${e.url} ${e.status || e.failure}`);
+      if (probe === 'browser') stopRun({ kind: 'bad_response', event: e });
+    });
+    if (probe === 'browser') {
+      session = await openBrowserSession({ browser: req.browser, config, http, redactor, defaultTimeoutMs: target.timeouts.run * 1000 });
+      await browserJourney(journey, session.page);
+    } else {
+      await apiJourney(journey);
+    }
+  })();
   try {
-    await raceAbort(
-      (async () => {
-        const credentials = await resolveCredentials(config, targetName);
-        redactor.add(credentials.password);
-        canary.workbook = await buildCanaryWorkbook(canary.personId);
-        journey = {
-          probe,
-          targetName,
-          target,
-          config,
-          credentials,
-          canary,
-          http,
-          noted,
-          redactor,
-          log,
-          signal: runCtl.signal,
-          step: (name, work) => steps.run(name, work),
-          stop: stopRun,
-          pollSeconds: target.canary.pollInterval,
-        };
-        // Any 401/403/5xx/no answer from the target ends the run at once, whatever the page makes of it.
-        http.onBad((e) => {
-          log.warn(`bad response: ${e.method} ${e.url} ${e.status || e.failure}`);
-          if (probe === 'browser') stopRun({ kind: 'bad_response', event: e });
-        });
-        if (probe === 'browser') {
-          session = await openBrowserSession({ browser: req.browser, config, http, redactor, defaultTimeoutMs: target.timeouts.run * 1000 });
-          await browserJourney(journey, session.page);
-        } else {
-          await apiJourney(journey);
-        }
-      })(),
-      runCtl.signal,
-    );
+    await raceAbort(journeyDone, runCtl.signal);
   } catch (err) {
     stop = toStop(err);
     if (stop.kind === 'bug') log.error('probe error', { error: err instanceof Error ? err.stack : String(err) });
@@ -182,7 +180,14 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
   } else {
     await session?.stopTrace();
   }
-  await session?.close();
+  const closed = session;
+  await closed?.close();
+  // A journey cut short by the deadline may still be opening its browser: close whatever it opens.
+  void journeyDone
+    .catch(() => {})
+    .finally(() => {
+      if (session && session !== closed) void session.close();
+    });
   return safe;
 }
 
