@@ -77,8 +77,20 @@ describe('alert rules', () => {
       const p = promtool(['check', 'config', `${root}deploy/prometheus/${file}`]);
       expect(p.status, p.lines.join('\n')).toBe(0);
     }
-    const a = spawnSync('amtool', ['check-config', `${root}deploy/alertmanager/alertmanager.yml`], { encoding: 'utf8' });
-    expect(a.status, `${a.stdout}${a.stderr}`).toBe(0);
+    for (const file of ['alertmanager.yml', 'alertmanager-local.yml']) {
+      const a = spawnSync('amtool', ['check-config', `${root}deploy/alertmanager/${file}`], { encoding: 'utf8' });
+      expect(a.status, `${a.stdout}${a.stderr}`).toBe(0);
+    }
+  });
+
+  it('the local Alertmanager configuration routes and inhibits exactly like the example, on loopback', () => {
+    type Am = { route: unknown; inhibit_rules: unknown; receivers: { name: string; webhook_configs: { url: string }[] }[] };
+    const example = parse(readFileSync(`${root}deploy/alertmanager/alertmanager.yml`, 'utf8')) as Am;
+    const local = parse(readFileSync(`${root}deploy/alertmanager/alertmanager-local.yml`, 'utf8')) as Am;
+    expect(local.route).toEqual(example.route);
+    expect(local.inhibit_rules).toEqual(example.inhibit_rules);
+    expect(local.receivers.map((r) => r.name)).toEqual(example.receivers.map((r) => r.name));
+    for (const r of local.receivers) for (const w of r.webhook_configs) expect(new URL(w.url).hostname).toBe('127.0.0.1');
   });
 
   it('promtool would catch a broken rule (the check is not a formality)', () => {
