@@ -7,9 +7,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '../src/log.ts';
 import { controlApp } from './control.ts';
-import { FaultRegistry, type FaultHandlers } from './faults.ts';
+import { faultHandlers } from './fault-handlers.ts';
+import { FaultRegistry } from './faults.ts';
 import { genericUploadApp, type GenericUploadFaults } from './generic-upload/app.ts';
-import { ImportTask, type GenericUploadConfig } from './generic-upload/import-task.ts';
+import { Deployment } from './generic-upload/config.ts';
+import { ImportTask } from './generic-upload/import-task.ts';
 import { UploadStore } from './generic-upload/store.ts';
 import { close, listen, origin } from './http.ts';
 import { startKeycloak, type KeycloakServer } from './keycloak.ts';
@@ -18,9 +20,8 @@ import { KeycloakFront } from './keycloak-front.ts';
 import { allocatePorts, type BoxPorts } from './ports.ts';
 import { writeProbeConfig } from './probe-config.ts';
 import { ProfileUsers, profileApp, realmIssuer } from './profile.ts';
-import { insertBlocker } from './queue-blocker.ts';
 import { REALM, SERVICE_ACCOUNT, TEST_USER, TOKEN_CLIENT_ID } from './realm.ts';
-import { People, tcsApp } from './tcs.ts';
+import { People, tcsApp, type TcsFaults } from './tcs.ts';
 import { frontDoorApp } from './ui/front-door.ts';
 
 export interface BoxOptions {
@@ -52,9 +53,6 @@ export interface BoxDetails extends Box {
   keycloakStartMs: number;
   startMs: number;
 }
-
-/** The id every healthy canary uses; the canary-imported fault makes it exist in TCS. */
-export const CANARY_PERSON_ID = 999999999;
 
 export async function startBox(opts: BoxOptions = {}): Promise<BoxDetails> {
   const started = Date.now();
@@ -103,34 +101,35 @@ export async function startBox(opts: BoxOptions = {}): Promise<BoxDetails> {
     await front.start();
     stoppers.push(() => front.stop());
 
-    const users = new ProfileUsers();
+    const profileUsers = new ProfileUsers();
     const people = new People();
-    const store = new UploadStore();
-    const guFaults: GenericUploadFaults = {};
-    let staleConfig = false;
-    let placementsUnavailable = false;
-
-    // generic-upload's deployed configuration; the stale-config fault swaps in an old Profile address.
-    const guConfig = (): GenericUploadConfig => ({
-      profileUrl: staleConfig ? `${urls.profile}/decommissioned` : urls.profile,
-      tcsUrl: urls.tcs,
-      keycloak: {
-        serverUrl: urls.keycloak,
-        realm: REALM,
-        clientId: TOKEN_CLIENT_ID,
-        username: SERVICE_ACCOUNT.username,
-        password: SERVICE_ACCOUNT.password,
-        timeoutMs: 10_000,
-      },
+    const uploads = new UploadStore();
+    const genericUploadFaults: GenericUploadFaults = {};
+    const tcsFaults: TcsFaults = {};
+    // generic-upload's deployed configuration; the stale-config fault deploys an older one.
+    const deployment = new Deployment({
+      PROFILE_URL: urls.profile,
+      TCS_URL: urls.tcs,
+      KC_SERVER_URL: urls.keycloak,
+      KC_REALM: REALM,
+      KC_CLIENT_ID: TOKEN_CLIENT_ID,
+      KC_USERNAME: SERVICE_ACCOUNT.username,
+      KC_PASSWORD: SERVICE_ACCOUNT.password,
+      KC_TIMEOUT: '10000',
     });
+    const config = () => deployment.config();
 
     servers.push(
       await listen(
-        profileApp({ users, jwksUrl: `${keycloakInternalUrl}/realms/${REALM}/protocol/openid-connect/certs`, issuer: realmIssuer(urls.keycloak) }),
+        profileApp({
+          users: profileUsers,
+          jwksUrl: `${keycloakInternalUrl}/realms/${REALM}/protocol/openid-connect/certs`,
+          issuer: realmIssuer(urls.keycloak),
+        }),
         ports.profile,
       ),
-      await listen(tcsApp({ people, profileUrl: urls.profile, placementsUnavailable: () => placementsUnavailable }), ports.tcs),
-      await listen(genericUploadApp({ store, config: guConfig, faults: guFaults }), ports.genericUpload),
+      await listen(tcsApp({ people, profileUrl: urls.profile, faults: tcsFaults }), ports.tcs),
+      await listen(genericUploadApp({ store: uploads, config, faults: genericUploadFaults }), ports.genericUpload),
       await listen(
         frontDoorApp({ keycloakUrl: urls.keycloak, genericUploadUrl: urls.genericUpload, profileUrl: urls.profile, tcsUrl: urls.tcs }),
         ports.app,
@@ -138,56 +137,23 @@ export async function startBox(opts: BoxOptions = {}): Promise<BoxDetails> {
     );
 
     keycloak = await keycloakReady;
-    const admin = new KeycloakAdmin(keycloak.internalUrl, keycloak.admin);
-
-    const importTask = new ImportTask(store, guConfig, (msg) => log.info({ service: 'generic-upload' }, msg));
+    const importTask = new ImportTask(uploads, config, (msg) => log.info({ service: 'generic-upload' }, msg));
     importTask.start();
     stoppers.push(() => importTask.stop());
 
-    const handlers: FaultHandlers = {
-      'stale-config': {
-        apply: async () => void (staleConfig = true),
-        clear: async () => void (staleConfig = false),
-      },
-      'service-account-disabled': {
-        apply: () => admin.setUserEnabled(SERVICE_ACCOUNT.username, false),
-        clear: () => admin.setUserEnabled(SERVICE_ACCOUNT.username, true),
-      },
-      'service-account-inactive-in-profile': {
-        apply: async () => users.setActive(SERVICE_ACCOUNT.username, false),
-        clear: async () => users.setActive(SERVICE_ACCOUNT.username, true),
-      },
-      'test-user-disabled': {
-        apply: () => admin.setUserEnabled(TEST_USER.username, false),
-        clear: () => admin.setUserEnabled(TEST_USER.username, true),
-      },
-      'queue-blocked': {
-        apply: async () => {
-          placementsUnavailable = true;
-          const blocker = await insertBlocker(store);
-          log.info({ logId: blocker.logId }, 'queue-blocked: inserted an older PENDING placements upload');
-        },
-        // The blocked file then imports normally and the queue drains behind it.
-        clear: async () => void (placementsUnavailable = false),
-      },
-      slow: {
-        apply: async ({ delayMs }) => void (guFaults.delayMs = delayMs),
-        clear: async () => void (guFaults.delayMs = undefined),
-      },
-      'server-error': {
-        apply: async ({ status }) => void (guFaults.status = status),
-        clear: async () => void (guFaults.status = undefined),
-      },
-      'login-down': {
-        apply: ({ mode }) => front.setDown(mode),
-        clear: () => front.setUp(),
-      },
-      'canary-imported': {
-        apply: async () => people.add({ id: CANARY_PERSON_ID, forenames: 'Canary', surname: 'Imported' }),
-        clear: async () => people.remove(CANARY_PERSON_ID),
-      },
-    };
-    const faults = new FaultRegistry(handlers);
+    const faults = new FaultRegistry(
+      faultHandlers({
+        keycloakAdmin: new KeycloakAdmin(keycloak.internalUrl, keycloak.admin),
+        keycloakFront: front,
+        profileUsers,
+        people,
+        tcs: tcsFaults,
+        uploads,
+        deployment,
+        genericUpload: genericUploadFaults,
+        log,
+      }),
+    );
     servers.push(await listen(controlApp(faults), ports.control));
 
     const configPath = await writeProbeConfig({ stateDir, appUrl: urls.app, keycloakUrl: urls.keycloak });

@@ -30,11 +30,16 @@ export class People {
   }
 }
 
+/** Switched by the queue-blocked fault. */
+export interface TcsFaults {
+  /** While set, the placements endpoint answers 503. */
+  placementsUnavailable?: boolean;
+}
+
 export interface TcsOptions {
   people: People;
   profileUrl: string;
-  /** While set, the placements endpoint answers 503 (used by the queue-blocked fault). */
-  placementsUnavailable: () => boolean;
+  faults: TcsFaults;
 }
 
 interface PersonUpdate {
@@ -91,7 +96,7 @@ export function tcsApp(opts: TcsOptions): express.Express {
   });
 
   app.post(['/tcs/api/bulk-placements', '/tcs/api/bulk-placements/'], (req, res) => {
-    if (opts.placementsUnavailable()) {
+    if (opts.faults.placementsUnavailable) {
       res.status(503).type('text/plain').send('Service Unavailable');
       return;
     }

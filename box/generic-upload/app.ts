@@ -4,7 +4,7 @@ import { extname } from 'node:path';
 import axios from 'axios';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import multer from 'multer';
-import type { ImportTask, GenericUploadConfig } from './import-task.ts';
+import type { GenericUploadConfig } from './config.ts';
 import { parseStatusQuery, queryStatus, BadQueryError } from './status-query.ts';
 import { toJson, type UploadStore } from './store.ts';
 import { detectTemplate, isMandatory } from './templates.ts';

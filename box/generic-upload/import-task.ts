@@ -4,16 +4,9 @@
 // first, such a file blocks every later upload.
 import axios from 'axios';
 import type { Upload, UploadStore } from './store.ts';
-import { serviceAccountToken, type KeycloakClientConfig } from './service-token.ts';
+import type { GenericUploadConfig } from './config.ts';
+import { serviceAccountToken } from './service-token.ts';
 import { readFirstSheet, type CellValue, type SheetRow } from './workbook.ts';
-
-export interface GenericUploadConfig {
-  /** Profile's origin, used to authenticate every API call. */
-  profileUrl: string;
-  /** TCS's origin. */
-  tcsUrl: string;
-  keycloak: KeycloakClientConfig;
-}
 
 export const PERSON_ID_HEADER = 'TIS_Person_ID*';
 export const PLACEMENT_TYPE_HEADER = 'Placement Type*';
@@ -56,7 +49,7 @@ export class ImportTask {
   }
 
   private async tick(): Promise<void> {
-    this.resetStuckJobs();
+    resetStuckJobs(this.store);
     const upload = this.store.oldestPending();
     if (!upload) return;
     upload.fileStatus = 'IN_PROGRESS';
@@ -78,15 +71,6 @@ export class ImportTask {
       upload.fileStatus = err instanceof InvalidFileFormatError ? 'INVALID_FILE_FORMAT' : 'UNEXPECTED_ERROR';
       upload.processedDate = new Date();
       this.log(`import of ${upload.logId} (${upload.fileName}) ended ${upload.fileStatus}: ${message}`);
-    }
-  }
-
-  private resetStuckJobs(): void {
-    const now = Date.now();
-    for (const u of this.store.all()) {
-      if (u.fileStatus === 'IN_PROGRESS' && u.jobStartTime && now - u.jobStartTime.getTime() > STUCK_AFTER_MS) {
-        u.fileStatus = 'PENDING';
-      }
     }
   }
 
@@ -155,6 +139,15 @@ export class ImportTask {
       else imported++;
     });
     return { numberImported: imported, rowErrors };
+  }
+}
+
+/** Jobs IN_PROGRESS for 3 h are taken to have died with their worker: back to PENDING. */
+export function resetStuckJobs(store: UploadStore, now: number = Date.now()): void {
+  for (const u of store.all()) {
+    if (u.fileStatus === 'IN_PROGRESS' && u.jobStartTime && now - u.jobStartTime.getTime() > STUCK_AFTER_MS) {
+      u.fileStatus = 'PENDING';
+    }
   }
 }
 
