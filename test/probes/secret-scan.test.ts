@@ -14,6 +14,9 @@ import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault, setFault } from '../../box/control-client.ts';
 import { launchBrowser } from '../../src/browser/launch.ts';
+import { scrubTrace } from '../../src/evidence/trace.ts';
+import { openBrowserSession } from '../../src/run/browser-session.ts';
+import { HttpLog } from '../../src/run/http-log.ts';
 import { createLogger } from '../../src/log.ts';
 import { redactor } from '../../src/redact.ts';
 import { formatResult, formatStep, formatVerdict } from '../../src/report/console.ts';
@@ -136,5 +139,31 @@ describe('secret scan', () => {
     expectClean('smoke stdout', run.stdout);
     expectClean('smoke stderr', run.stderr);
     for (const f of [junit, ...(await filesUnder(evidence))]) for (const { name, text } of await scannable(f)) expectClean(name, text);
+  });
+
+  it('a raw Playwright trace of a login holds the password and tokens; the kept one does not', async () => {
+    const target = probes.target;
+    const http = new HttpLog({ keycloak: target.keycloak.url, app: [target.appUrl] });
+    const session = await openBrowserSession({ browser, config: probes.config, http, redactor, defaultTimeoutMs: 30_000 });
+    try {
+      const page = session.page;
+      await page.goto(`${target.appUrl}${target.uploadsPath}`);
+      await page.fill(target.selectors.loginUsername, box.testUser.username);
+      await page.fill(target.selectors.loginPassword, box.testUser.password);
+      await page.click(target.selectors.loginSubmit);
+      await page.locator(target.selectors.appReady).waitFor();
+      // keycloak-js has exchanged the code for tokens by the time the table loaded its rows.
+      await page.waitForResponse((r) => r.url().includes('/generic-upload/api/status'));
+      const raw = join(probes.evidenceDir, 'raw-trace.zip');
+      expect(await session.stopTrace(raw)).toBe(true);
+      const rawText = (await scannable(raw)).map((e) => e.text).join('\n');
+      expect(rawText).toContain(box.testUser.password);
+      expect(rawText).toMatch(JWT_SHAPED);
+      const kept = join(probes.evidenceDir, 'kept-trace.zip');
+      await scrubTrace(raw, kept, redactor);
+      for (const { name, text } of await scannable(kept)) expectClean(name, text);
+    } finally {
+      await session.close();
+    }
   });
 });
