@@ -1,0 +1,67 @@
+// The smoke command as a pipeline calls it: exit codes, progress as it goes, JSON on stdout.
+import { execFile } from 'node:child_process';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, inject, it } from 'vitest';
+import type { RunResult } from '../../src/run/result.ts';
+
+const box = inject('box');
+const CLI = join(import.meta.dirname, '../../bin/bulk-upload-probe.js');
+
+interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function cli(args: string[]): Promise<Ran> {
+  try {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { timeout: 90_000 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+describe('bulk-upload-probe smoke', () => {
+  it('exits 0 on a healthy box, printing each step with its time, then the verdict', async () => {
+    const r = await cli(['smoke', '--target', 'box', '--config', box.configPath, '--probe', 'api']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    for (const step of ['login', 'list_uploads', 'upload', 'import_started', 'import_finished', 'check_result']) {
+      expect(lines.some((l) => new RegExp(`^api +${step} +ok +\\d+\\.\\d s$`).test(l)), `${step} line in:\n${r.stdout}`).toBe(true);
+    }
+    expect(lines.at(-1)).toBe('verdict: box HEALTHY (api passed)');
+  });
+
+  it('--json keeps stdout to the RunResult array and progress on stderr', async () => {
+    const r = await cli(['smoke', '--target', 'box', '--config', box.configPath, '--probe', 'api', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const results = JSON.parse(r.stdout) as RunResult[];
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ probe: 'api', target: 'box', ok: true });
+    expect(r.stderr).toContain('verdict: box HEALTHY');
+  });
+
+  it('exits 2 on bad configuration: invalid file, unknown target, unresolvable secret', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bup-smoke-'));
+    const bad = join(dir, 'bad.yaml');
+    await writeFile(bad, 'targets:\n  box:\n    appUrl: nope\n');
+    const invalid = await cli(['smoke', '--target', 'box', '--config', bad]);
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('targets.box.appUrl');
+
+    const unknown = await cli(['smoke', '--target', 'prod', '--config', box.configPath]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('no target named "prod"');
+
+    const noSecret = join(dir, 'nosecret.yaml');
+    await writeFile(noSecret, `targets:\n  box:\n    appUrl: ${box.urls.app}\n    keycloak: { url: "${box.urls.keycloak}" }\n    credentials: { username: u, password: { env: BUP_UNSET_PASSWORD_VAR } }\n`);
+    const unresolved = await cli(['smoke', '--target', 'box', '--config', noSecret]);
+    expect(unresolved.code).toBe(2);
+    expect(unresolved.stderr).toContain('targets.box.credentials.password: environment variable BUP_UNSET_PASSWORD_VAR is not set');
+  });
+});
