@@ -95,12 +95,13 @@ async function faultToAlert(fault: string, alert: string, reason: string, mustNo
   const t0 = Date.now();
   await setFault(box.urls.control, fault);
   let pendingS = NaN;
+  // Told apart: the other incident's alert must stay quiet throughout (not even pending).
+  const wrongAlerts: PromAlert[] = [];
   await waitFor(
     async () => {
       const mine = await alertsNamed(alert);
       if (Number.isNaN(pendingS) && mine.length > 0) pendingS = since(t0);
-      // Told apart: the other incident's alert stays quiet throughout.
-      expect(await alertsNamed(mustNotFire)).toEqual([]);
+      wrongAlerts.push(...(await alertsNamed(mustNotFire)));
       return mine.some((a) => a.state === 'firing');
     },
     `${alert} firing in Prometheus after ${fault}`,
@@ -110,6 +111,7 @@ async function faultToAlert(fault: string, alert: string, reason: string, mustNo
     throw new Error(`${e.message}\nalerts: ${JSON.stringify(await prom.alerts())}\nservice log:\n${await serviceLogTail()}`);
   });
   const firingS = since(t0);
+  expect(wrongAlerts).toEqual([]);
   const firing = (await alertsNamed(alert)).filter((a) => a.state === 'firing');
   expect(firing[0]!.labels).toMatchObject({ target: 'box', reason, severity: 'critical', job: 'bulk-upload-probe' });
   expect(firing[0]!.annotations.runbook_url).toBe(`docs/monitoring.md#${alert.toLowerCase()}`);
