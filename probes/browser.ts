@@ -166,6 +166,7 @@ function numberOrUndefined(text: string | undefined): number | undefined {
 async function noteRow(j: Journey, page: Page, row: Locator): Promise<string | undefined> {
   const c = j.target.columns;
   const cells = await readRow(j, page, row);
+  if (Object.keys(cells).length === 0) return undefined; // table being re-rendered; look again
   if (!(c.status in cells)) throw new JourneyStop({ kind: 'page', what: `the uploads table has no "${c.status}" column (headers: ${Object.keys(cells).join(', ')})` });
   if (cells[c.fileName] !== undefined && cells[c.fileName] !== j.canary.fileName) return undefined; // another row matched; look again
   const status = cells[c.status];
