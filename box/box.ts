@@ -79,6 +79,7 @@ export async function startBox(opts: BoxOptions = {}): Promise<BoxDetails> {
   const stoppers: (() => Promise<void>)[] = [];
   let keycloak: KeycloakServer | undefined;
   let keycloakReady: Promise<KeycloakServer> | undefined;
+  const abortKeycloak = new AbortController();
   const stop = async (): Promise<void> => {
     for (const s of stoppers.reverse()) await s().catch((err) => log.warn({ err }, 'stop failed'));
     stoppers.length = 0;
@@ -94,6 +95,7 @@ export async function startBox(opts: BoxOptions = {}): Promise<BoxDetails> {
       managementPort: ports.keycloakManagement,
       frontUrl: urls.keycloak,
       logFile: join(logDir, 'keycloak.log'),
+      signal: abortKeycloak.signal,
     });
     keycloakReady.catch(() => undefined);
 
@@ -172,8 +174,9 @@ export async function startBox(opts: BoxOptions = {}): Promise<BoxDetails> {
       startMs,
     };
   } catch (err) {
+    abortKeycloak.abort();
     await stop();
-    // Keycloak may still be starting when something else failed: wait for it and stop it too.
+    // Keycloak may still be starting when something else failed: it stops within half a second.
     await keycloakReady?.then((kc) => (kc === keycloak ? undefined : kc.stop())).catch(() => undefined);
     throw err;
   }

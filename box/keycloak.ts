@@ -45,6 +45,8 @@ export interface KeycloakOptions {
   /** Where the server log goes. */
   logFile: string;
   readyTimeoutMs?: number;
+  /** Aborting stops a Keycloak that is still starting (the rest of the box failed). */
+  signal?: AbortSignal;
 }
 
 export interface KeycloakServer {
@@ -121,7 +123,7 @@ export async function startKeycloak(opts: KeycloakOptions): Promise<KeycloakServ
   };
 
   try {
-    await waitReady(internalUrl, exited, opts.readyTimeoutMs ?? 180_000, opts.logFile);
+    await waitReady(internalUrl, exited, opts.readyTimeoutMs ?? 180_000, opts.logFile, opts.signal);
   } catch (err) {
     await stop();
     throw err;
@@ -157,6 +159,7 @@ async function waitReady(
   exited: Promise<number | null>,
   timeoutMs: number,
   logFile: string,
+  signal?: AbortSignal,
 ): Promise<void> {
   let dead: number | null | undefined;
   void exited.then((code) => (dead = code));
@@ -164,6 +167,7 @@ async function waitReady(
   const url = `${internalUrl}/realms/${REALM}/.well-known/openid-configuration`;
   while (Date.now() < deadline) {
     if (dead !== undefined) throw new Error(`Keycloak exited (code ${dead}) before it was ready; see ${logFile}`);
+    if (signal?.aborted) throw new Error('Keycloak start aborted');
     try {
       const res = await axios.get(url, { timeout: 2000, validateStatus: () => true });
       if (res.status === 200) return;
