@@ -15,9 +15,11 @@ async function expectHealthyCanary(api: ReturnType<typeof uploadApi>): Promise<v
 }
 
 describe('faults', () => {
+  let token: string;
   let api: ReturnType<typeof uploadApi>;
   beforeAll(async () => {
-    api = uploadApi(box, await testUserToken(box));
+    token = await testUserToken(box);
+    api = uploadApi(box, token);
   });
   afterEach(async () => {
     await clearFault(box.urls.control);
@@ -31,15 +33,18 @@ describe('faults', () => {
     expect((await api.post('/file', new FormData())).status).toBe(401);
     expect((await api.get('/uploadedFileErrors/1')).status).toBe(401);
     // Directly on the service too, not just through the front door.
-    expect((await uploadApi(box, (api.defaults.headers as Record<string, unknown>).authorization as string | undefined, `${box.urls.genericUpload}/generic-upload/api`).get('/status')).status).toBe(401);
+    const direct = uploadApi(box, token, `${box.urls.genericUpload}/generic-upload/api`);
+    expect((await direct.get('/status')).status).toBe(401);
+    // The token itself is fine: Profile, asked at its current address, knows the user.
     const profile = await axios.get(`${box.urls.app}/profile/api/userinfo`, {
-      headers: { authorization: String(api.defaults.headers.authorization) },
+      headers: { authorization: `Bearer ${token}` },
       validateStatus: () => true,
     });
     expect(profile.status).toBe(200);
 
     await clearFault(box.urls.control, 'stale-config');
     expect((await api.get('/status')).status).toBe(200);
+    expect((await direct.get('/status')).status).toBe(200);
   });
 
   it('service-account-disabled: bulk_upload is disabled IN Keycloak and the canary ends UNEXPECTED_ERROR', async () => {
