@@ -80,6 +80,22 @@ describe('faults', () => {
     await expectHealthyCanary(api);
   });
 
+  it('incident 2021-03-18 replayed: re-enabling bulk_upload in Keycloak alone leaves Profile inactive', async () => {
+    await setFault(box.urls.control, 'service-account-disabled');
+    await setFault(box.urls.control, 'service-account-inactive-in-profile');
+    expect((await runCanary(api)).upload.fileStatus).toBe('UNEXPECTED_ERROR');
+
+    // 13:52 "User reenabled in keycloak": uploads complete, but with an internal server error as reason.
+    await clearFault(box.urls.control, 'service-account-disabled');
+    const second = await runCanary(api);
+    expect(second.upload).toMatchObject({ fileStatus: 'COMPLETED', numberOfErrors: 1, numberImported: 0 });
+    expect(second.reasons).toEqual(['500 Internal Server Error']);
+
+    // 17:07 "bulk_upload user enabled in profile service": healthy again.
+    await clearFault(box.urls.control, 'service-account-inactive-in-profile');
+    await expectHealthyCanary(api);
+  });
+
   it('test-user-disabled: the probe account is disabled in Keycloak, its password grant fails "Account disabled"', async () => {
     await setFault(box.urls.control, 'test-user-disabled');
     const grant = await passwordGrant(box, box.testUser.username, box.testUser.password);
