@@ -6,7 +6,13 @@ import Keycloak from '/admin/assets/keycloak.js';
 const REFRESH_MS = 2000;
 const config = await (await fetch('/admin/config.json')).json();
 const keycloak = new Keycloak({ url: config.keycloakUrl, realm: config.realm, clientId: config.clientId });
-await keycloak.init({ onLoad: 'login-required', pkceMethod: 'S256', checkLoginIframe: false });
+try {
+  await keycloak.init({ onLoad: 'login-required', pkceMethod: 'S256', checkLoginIframe: false });
+} catch (err) {
+  // What the user sees when the login round trip fails (e.g. Keycloak answering 5xx).
+  document.getElementById('loading').textContent = `Login failed: ${err?.error ?? err?.message ?? 'unknown error'}`;
+  throw err;
+}
 
 const root = document.getElementById('root');
 root.replaceChildren(document.getElementById('app-template').content.cloneNode(true));
