@@ -9,6 +9,8 @@ import type { HttpLog } from './http-log.ts';
 export interface BrowserSession {
   context: BrowserContext;
   page: Page;
+  /** Stops the page where it is (no more loading, no more scripts): a page that reloads itself holds still for the evidence. */
+  freeze(): Promise<void>;
   /** A screenshot of the page as it is now, or undefined when the page cannot give one. */
   screenshot(): Promise<Buffer | undefined>;
   /** Ends tracing: written to `path` when given (failed runs), else discarded. */
@@ -48,12 +50,25 @@ export async function openBrowserSession(opts: {
     return {
       context: ctx,
       page,
-      async screenshot() {
+      async freeze() {
         try {
-          return await page.screenshot({ timeout: 5000, fullPage: true });
+          const cdp = await ctx.newCDPSession(page);
+          await cdp.send('Page.stopLoading');
+          await cdp.send('Emulation.setScriptExecutionDisabled', { value: true });
         } catch {
-          return undefined;
+          // A page that is gone cannot move either.
         }
+      },
+      async screenshot() {
+        // A page that reloads itself (the 2024 symptom) can be mid-navigation: try again, then settle for the viewport.
+        for (const fullPage of [true, true, false]) {
+          try {
+            return await page.screenshot({ timeout: 3000, fullPage, animations: 'disabled' });
+          } catch {
+            await new Promise((r) => setTimeout(r, 300));
+          }
+        }
+        return undefined;
       },
       async stopTrace(path) {
         if (!traceOpen) return false;

@@ -120,7 +120,10 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
   } catch (err) {
     stop = toStop(err);
     if (stop.kind === 'bug') log.error('probe error', { error: err instanceof Error ? err.stack : String(err) });
-    if (session && journey) stop = await explainStop(journey, session.page, stop, steps.current).catch(() => stop!);
+    if (session && journey) {
+      stop = await explainStop(journey, session.page, stop, steps.current).catch(() => stop!);
+      await session.freeze();
+    }
   } finally {
     clearTimeout(deadline);
     req.signal?.removeEventListener('abort', onCancel);
