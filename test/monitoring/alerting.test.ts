@@ -114,7 +114,7 @@ async function faultToAlert(fault: string, alert: string, reason: string, mustNo
   expect(wrongAlerts).toEqual([]);
   const firing = (await alertsNamed(alert)).filter((a) => a.state === 'firing');
   expect(firing[0]!.labels).toMatchObject({ target: 'box', reason, severity: 'critical', job: 'bulk-upload-probe' });
-  expect(firing[0]!.annotations.runbook_url).toBe(`docs/monitoring.md#${alert.toLowerCase()}`);
+  expect(firing[0]!.annotations.runbook_url).toBe(`README.md#${alert.toLowerCase()}`);
 
   await waitFor(async () => webhookHas(alert, 'firing', t0) !== undefined, `${alert} at the webhook`, 30_000);
   const webhookFiringS = since(t0);

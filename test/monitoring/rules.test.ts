@@ -1,6 +1,6 @@
 // The shipped alert rules, checked and unit-tested by Prometheus's own promtool, and held to
 // the conventions the README promises: every alert tested firing and quiet, annotated, with a
-// runbook section in docs/monitoring.md.
+// runbook section in README.md.
 import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -67,8 +67,8 @@ describe('alert rules', () => {
     expect(['critical', 'warning']).toContain(rule.labels?.severity);
     expect(rule.annotations?.summary).toBeTruthy();
     expect(rule.annotations?.description?.length).toBeGreaterThan(60);
-    expect(rule.annotations?.runbook_url).toBe(`docs/monitoring.md#${name.toLowerCase()}`);
-    const docs = readFileSync(`${root}docs/monitoring.md`, 'utf8');
+    expect(rule.annotations?.runbook_url).toBe(`README.md#${name.toLowerCase()}`);
+    const docs = readFileSync(`${root}README.md`, 'utf8');
     expect(docs).toMatch(new RegExp(`^#{2,4} ${name}$`, 'm'));
   });
 
