@@ -1,6 +1,7 @@
 // `tis-box`: start TIS in a box, and switch its faults on and off while it runs.
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { stopOnSignals } from './shutdown.ts';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { startBox } from './box.ts';
 import { clearFault, listFaults, setFault, type FaultParamsInput } from './control-client.ts';
@@ -43,21 +44,7 @@ program
         '',
       ].join('\n'),
     );
-    let stopping = false;
-    const shutdown = (signal: string): void => {
-      if (stopping) return;
-      stopping = true;
-      process.stdout.write(`${signal}: stopping TIS in a box\n`);
-      box.stop().then(
-        () => process.exit(0),
-        (err) => {
-          process.stderr.write(`stop failed: ${String(err)}\n`);
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    stopOnSignals(() => box.stop(), (signal) => `${signal}: stopping TIS in a box`);
   });
 
 program

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { startBox } from '../box/box.ts';
+import { stopOnSignals } from '../box/shutdown.ts';
 import { loadServeConfig, startServing } from '../src/commands/serve.ts';
 import { createLogger } from '../src/log.ts';
 
@@ -54,21 +55,7 @@ process.stdout.write(
   ].join('\n'),
 );
 
-let stopping = false;
-const shutdown = (signal: string): void => {
-  if (stopping) return;
-  stopping = true;
-  process.stdout.write(`${signal}: stopping the probe service, then TIS in a box\n`);
-  service
-    .stop()
-    .then(() => box.stop())
-    .then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`stop failed: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
-};
-process.on('SIGINT', () => shutdown('SIGINT'));
-process.on('SIGTERM', () => shutdown('SIGTERM'));
+stopOnSignals(
+  () => service.stop().then(() => box.stop()),
+  (signal) => `${signal}: stopping the probe service, then TIS in a box`,
+);

@@ -2,20 +2,13 @@
 // tests (`inject('box')`); stops it when the run ends.
 import type { TestProject } from 'vitest/node';
 import { startBox, type BoxDetails } from '../box/box.ts';
-import type { BoxInfo } from './support/box-info.ts';
+import { boxInfo } from './support/box-info.ts';
 
 let box: BoxDetails | undefined;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   box = await startBox({ quiet: true });
-  const info: BoxInfo = {
-    urls: box.urls,
-    realm: box.realm,
-    testUser: box.testUser,
-    configPath: box.configPath,
-    stateDir: box.stateDir,
-    keycloakInternalUrl: box.keycloakInternalUrl,
-  };
+  const info = boxInfo(box);
   project.provide('box', info);
   return async () => {
     await box?.stop();

@@ -1,5 +1,5 @@
 // What the integration tests get to know about the shared box (provided by test/global-setup.ts).
-import type { BoxUrls } from '../../box/box.ts';
+import type { BoxDetails, BoxUrls } from '../../box/box.ts';
 
 export interface BoxInfo {
   urls: BoxUrls;
@@ -8,6 +8,18 @@ export interface BoxInfo {
   configPath: string;
   stateDir: string;
   keycloakInternalUrl: string;
+}
+
+/** The coordinates tests get of a running box. */
+export function boxInfo(box: BoxDetails): BoxInfo {
+  return {
+    urls: box.urls,
+    realm: box.realm,
+    testUser: box.testUser,
+    configPath: box.configPath,
+    stateDir: box.stateDir,
+    keycloakInternalUrl: box.keycloakInternalUrl,
+  };
 }
 
 declare module 'vitest' {

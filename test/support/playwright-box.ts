@@ -1,20 +1,13 @@
 // Playwright Test global setup: one TIS in a box for the browser specs. Its coordinates reach
 // the worker processes through the environment (workers inherit it), as BUP_BOX (JSON).
 import { startBox } from '../../box/box.ts';
-import type { BoxInfo } from './box-info.ts';
+import { boxInfo, type BoxInfo } from './box-info.ts';
 
 export const BOX_ENV = 'BUP_BOX';
 
 export default async function globalSetup(): Promise<() => Promise<void>> {
   const box = await startBox({ quiet: true });
-  const info: BoxInfo = {
-    urls: box.urls,
-    realm: box.realm,
-    testUser: box.testUser,
-    configPath: box.configPath,
-    stateDir: box.stateDir,
-    keycloakInternalUrl: box.keycloakInternalUrl,
-  };
+  const info = boxInfo(box);
   process.env[BOX_ENV] = JSON.stringify(info);
   // Returned function = global teardown.
   return async () => {
