@@ -18,9 +18,10 @@ const PATTERNS: Array<[RegExp, string]> = [
     /("(?:access_token|refresh_token|id_token|token|password|client_secret|authorization|cookie|set-cookie)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi,
     `$1"${REDACTED}"`,
   ],
-  // Form and query parameters, also in URL fragments (keycloak-js uses response_mode=fragment)
+  // Form and query parameters, also in URL fragments (keycloak-js uses response_mode=fragment).
+  // A value stops at a backslash: in JSON text the next character is an escaped quote.
   [
-    /([?&#;\s]|^)(code|session_state|access_token|refresh_token|id_token|password|client_secret)=[^&#\s"'<>]+/gi,
+    /([?&#;\s]|^)(code|session_state|access_token|refresh_token|id_token|password|client_secret)=[^&#\s"'<>\\]+/gi,
     `$1$2=${REDACTED}`,
   ],
   // Header lines in free text: "authorization: ...", "cookie: ..."

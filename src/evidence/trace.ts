@@ -30,21 +30,29 @@ function isText(data: Buffer): boolean {
 }
 
 function scrubText(name: string, text: string, redactor: Redactor): string {
-  // Trace and network records are JSON lines; resources are raw bodies.
-  if (/\.(trace|network)$/.test(name)) {
-    text = text
-      .split('\n')
-      .map((line) => {
-        if (!line.startsWith('{')) return line;
-        try {
-          return JSON.stringify(scrubRecord(JSON.parse(line)));
-        } catch {
-          return line;
-        }
-      })
-      .join('\n');
-  }
-  return redactor.redact(text);
+  // Trace and network records are JSON lines: scrub the parsed values, so that redaction can
+  // never break a record's JSON (the trace viewer refuses a trace with one broken line).
+  // Resources are raw bodies: scrubbed as text.
+  if (!/\.(trace|network)$/.test(name)) return redactor.redact(text);
+  return text
+    .split('\n')
+    .map((line) => {
+      if (!line.startsWith('{')) return redactor.redact(line);
+      try {
+        return JSON.stringify(redactStrings(scrubRecord(JSON.parse(line)), redactor));
+      } catch {
+        return redactor.redact(line);
+      }
+    })
+    .join('\n');
+}
+
+/** Every string in a parsed record, scrubbed. */
+function redactStrings(v: unknown, redactor: Redactor): unknown {
+  if (typeof v === 'string') return redactor.redact(v);
+  if (Array.isArray(v)) return v.map((x) => redactStrings(x, redactor));
+  if (!v || typeof v !== 'object') return v;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, redactStrings(x, redactor)]));
 }
 
 /** Blanks sensitive header values and request bodies anywhere in a trace record. */

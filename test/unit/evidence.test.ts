@@ -77,6 +77,29 @@ describe('trace scrubbing', () => {
     const net = JSON.parse((await out.files['trace.network']!.async('string')).trim());
     expect(net.snapshot.request.url).toBe(record.snapshot.request.url);
   });
+  it('keeps every trace record valid JSON, also where a secret ends right before an escaped quote', async () => {
+    // Playwright logs navigations as `navigated to "URL"`: in the record's JSON the URL ends in \".
+    // Scrubbing that text must not eat the backslash, or the viewer refuses the whole trace.
+    const dir = await mkdtemp(join(tmpdir(), 'bup-tr-'));
+    const url = 'http://app/admin/uploads#state=s1&session_state=sess-42&code=one-time-code-77';
+    const lines = [
+      { type: 'log', callId: 'c@1', message: `  navigated to "${url}"` },
+      { type: 'log', callId: 'c@2', message: `token ${TOKEN}" and "password=${PASSWORD}"` },
+    ];
+    const zip = new JSZip();
+    zip.file('trace.trace', lines.map((l) => JSON.stringify(l)).join('\n'));
+    const source = join(dir, 'raw.zip');
+    await writeFile(source, await zip.generateAsync({ type: 'nodebuffer' }));
+    const redactor = new Redactor();
+    redactor.add(PASSWORD);
+    await scrubTrace(source, join(dir, 'trace.zip'), redactor);
+
+    const text = await (await JSZip.loadAsync(await readFile(join(dir, 'trace.zip')))).files['trace.trace']!.async('string');
+    const records = text.split('\n').map((l) => JSON.parse(l) as { message: string });
+    expect(records).toHaveLength(2);
+    expect(records[0]!.message).toBe('  navigated to "http://app/admin/uploads#state=s1&session_state=[redacted]&code=[redacted]"');
+    for (const secret of ['sess-42', 'one-time-code-77', TOKEN, PASSWORD]) expect(text).not.toContain(secret);
+  });
 });
 
 describe('writeEvidence', () => {

@@ -18,6 +18,13 @@ describe('Redactor', () => {
     }
   });
 
+  it('leaves JSON text valid: a parameter value stops before an escaped quote', () => {
+    const r = new Redactor();
+    const json = JSON.stringify({ message: 'navigated to "http://app/#state=s&code=abc123&session_state=zz9"' });
+    const out = r.redact(json);
+    expect(JSON.parse(out)).toEqual({ message: `navigated to "http://app/#state=s&code=${REDACTED}&session_state=${REDACTED}"` });
+  });
+
   it('ignores values too short to be secrets (they would scrub ordinary words)', () => {
     const r = new Redactor();
     r.add('ab');
