@@ -12,7 +12,8 @@ say() { printf '[setup] %s\n' "$*"; }
 apt_pkgs=(chromium prometheus prometheus-alertmanager prometheus-pushgateway unzip)
 missing=()
 for p in "${apt_pkgs[@]}"; do
-  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  # Installed, not merely known (a removed package keeps its config files and a dpkg entry).
+  [ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" = "install ok installed" ] || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   say "installing Debian packages: ${missing[*]}"
