@@ -90,7 +90,6 @@ export class ImportTask {
   private async importPeopleUpdate(rows: SheetRow[], cfg: GenericUploadConfig): Promise<ImportOutcome> {
     const updates = rows.map((row) => ({ row, body: { ...otherFields(row, PERSON_ID_HEADER), id: personId(row) } }));
     const token = await serviceAccountToken(cfg.keycloak);
-    const rowErrors = new Map<number, string>();
     let answers: TcsAnswer[];
     try {
       const res = await axios.patch<TcsAnswer[]>(`${cfg.tcsUrl}/tcs/api/bulk-people/`, updates.map((u) => u.body), {
@@ -101,16 +100,9 @@ export class ImportTask {
     } catch (err) {
       // The people-update importer catches the TCS failure: every row of the batch gets its text.
       const reason = restClientMessage(err, 'PATCH', `${cfg.tcsUrl}/tcs/api/bulk-people/`);
-      for (const u of updates) rowErrors.set(u.row.rowNumber, reason);
-      return { numberImported: 0, rowErrors };
+      return { numberImported: 0, rowErrors: new Map(updates.map((u) => [u.row.rowNumber, reason])) };
     }
-    let imported = 0;
-    updates.forEach((u, i) => {
-      const messages = answers[i]?.messageList ?? [];
-      if (messages.length > 0) rowErrors.set(u.row.rowNumber, messages.join(', '));
-      else imported++;
-    });
-    return { numberImported: imported, rowErrors };
+    return tally(updates, answers);
   }
 
   private async importPlacements(rows: SheetRow[], cfg: GenericUploadConfig): Promise<ImportOutcome> {
@@ -131,14 +123,7 @@ export class ImportTask {
       if (axios.isAxiosError(err) && err.response) throw new DownstreamHttpError(restClientMessage(err, 'POST', ''));
       throw err;
     }
-    const rowErrors = new Map<number, string>();
-    let imported = 0;
-    placements.forEach((p, i) => {
-      const messages = answers[i]?.messageList ?? [];
-      if (messages.length > 0) rowErrors.set(p.row.rowNumber, messages.join(', '));
-      else imported++;
-    });
-    return { numberImported: imported, rowErrors };
+    return tally(placements, answers);
   }
 }
 
@@ -149,6 +134,18 @@ export function resetStuckJobs(store: UploadStore, now: number = Date.now()): vo
       u.fileStatus = 'PENDING';
     }
   }
+}
+
+/** TCS answers per record, in order: a record with messages is a row error, one without is imported. */
+function tally(sent: Array<{ row: SheetRow }>, answers: TcsAnswer[]): ImportOutcome {
+  const rowErrors = new Map<number, string>();
+  let numberImported = 0;
+  sent.forEach((s, i) => {
+    const messages = answers[i]?.messageList ?? [];
+    if (messages.length > 0) rowErrors.set(s.row.rowNumber, messages.join(', '));
+    else numberImported++;
+  });
+  return { numberImported, rowErrors };
 }
 
 /** The person id cell: numeric, or the file is not importable. */
