@@ -11,8 +11,8 @@ export interface BrowserSession {
   page: Page;
   /** Stops the page where it is (no more loading, no more scripts): a page that reloads itself holds still for the evidence. */
   freeze(): Promise<void>;
-  /** A screenshot of the page as it is now, or undefined when the page cannot give one. */
-  screenshot(): Promise<Buffer | undefined>;
+  /** A screenshot of the page as it is now; without one, why each way of taking it failed. */
+  screenshot(): Promise<{ png?: Buffer; errors: string[] }>;
   /** Ends tracing: written to `path` when given (failed runs), else discarded. */
   stopTrace(path?: string): Promise<boolean>;
   close(): Promise<void>;
@@ -60,15 +60,26 @@ export async function openBrowserSession(opts: {
         }
       },
       async screenshot() {
-        // A page that reloads itself (the 2024 symptom) can be mid-navigation: try again, then settle for the viewport.
-        for (const fullPage of [true, true, false]) {
+        // A page that reloads itself (the 2024 symptom) can be mid-navigation, and a loaded machine
+        // slow: Playwright's screenshot twice (full page, then viewport), then straight from the
+        // compositor through CDP, which waits for nothing on the page.
+        const errors: string[] = [];
+        for (const fullPage of [true, false]) {
           try {
-            return await page.screenshot({ timeout: 3000, fullPage, animations: 'disabled' });
-          } catch {
+            return { png: await page.screenshot({ timeout: 5000, fullPage, animations: 'disabled' }), errors };
+          } catch (err) {
+            errors.push(firstLine(err));
             await new Promise((r) => setTimeout(r, 300));
           }
         }
-        return undefined;
+        try {
+          const cdp = await ctx.newCDPSession(page);
+          const shot = await within(cdp.send('Page.captureScreenshot', { format: 'png' }), 5000);
+          return { png: Buffer.from(shot.data, 'base64'), errors };
+        } catch (err) {
+          errors.push(firstLine(err));
+          return { errors };
+        }
       },
       async stopTrace(path) {
         if (!traceOpen) return false;
@@ -110,6 +121,10 @@ function watchNetwork(context: BrowserContext, http: HttpLog, redactor: Redactor
     }
   });
   context.on('requestfailed', (r) => http.finish(ids.get(r), 0, r.failure()?.errorText ?? 'failed'));
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
 }
 
 function within<T>(p: Promise<T>, ms: number): Promise<T> {

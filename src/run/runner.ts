@@ -18,7 +18,7 @@ import { openBrowserSession, type BrowserSession } from './browser-session.ts';
 import { classify } from './classify.ts';
 import { HttpLog } from './http-log.ts';
 import type { Canary, Journey, Noted } from './journey.ts';
-import { isBadEvent, type Observation, type Stop } from './observation.ts';
+import { isBadEvent, type ObservedHttp, type Observation, type Stop } from './observation.ts';
 import type { CanaryOutcome, ProbeName, RunResult, StepName, StepResult } from './result.ts';
 import { RunLog } from './run-log.ts';
 import { JourneyStop, raceAbort, StepRunner, toStop } from './steps.ts';
@@ -80,6 +80,7 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
   };
 
   let stop: Stop | undefined;
+  let pendingAtStop: ObservedHttp[] | undefined;
   let session: BrowserSession | undefined;
   let journey: Journey | undefined;
   log.info('run started', { canary: canary.fileName });
@@ -118,6 +119,8 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
   try {
     await raceAbort(journeyDone, runCtl.signal);
   } catch (err) {
+    // What was still open when the journey stopped: freezing the page below aborts those requests.
+    pendingAtStop = http.pending();
     stop = toStop(err);
     if (stop.kind === 'bug') log.error('probe error', { error: err instanceof Error ? err.stack : String(err) });
     if (session && journey) {
@@ -131,7 +134,7 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
   // A fail-fast stop that landed as the last step was settling still counts.
   if (!stop && runCtl.signal.aborted) stop = toStop(runCtl.signal.reason);
 
-  const pending = http.pending();
+  const pending = pendingAtStop ?? http.pending();
   const observation: Observation = {
     probe,
     http: [...http.events],
@@ -233,7 +236,9 @@ async function keepEvidence(req: RunRequest, result: RunResult, http: HttpLog, l
   let rawTracePath: string | undefined;
   let tmp: string | undefined;
   const collect = async () => {
-    const screenshot = await session?.screenshot();
+    const shot = await session?.screenshot();
+    if (shot?.errors.length) log.warn(shot.png ? 'screenshot needed another try' : 'no screenshot', { errors: shot.errors });
+    const screenshot = shot?.png;
     if (session) {
       tmp = await mkdtemp(join(tmpdir(), 'bup-trace-'));
       rawTracePath = (await session.stopTrace(join(tmp, 'trace.zip'))) ? join(tmp, 'trace.zip') : undefined;
