@@ -15,6 +15,17 @@ export const duration = z
     return unit === 'ms' ? n / 1000 : unit === 's' ? n : unit === 'm' ? n * 60 : n * 3600;
   });
 
+/** "512KiB", "1MiB", "64kB", "2MB" or a number of bytes; parsed to bytes. */
+export const byteSize = z
+  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(B|kB|KB|KiB|MB|MiB)$/, 'a size such as 512KiB, 1MiB or a number of bytes')])
+  .transform((v) => {
+    if (typeof v === 'number') return v;
+    const m = /^(\d+(?:\.\d+)?)\s*(B|kB|KB|KiB|MB|MiB)$/.exec(v)!;
+    const unit = { B: 1, kB: 1000, KB: 1000, KiB: 1024, MB: 1_000_000, MiB: 1_048_576 }[m[2] as 'B'];
+    return Math.round(Number(m[1]) * unit);
+  })
+  .refine((n) => n >= 1024 && n <= 64 * 1_048_576, 'between 1KiB and 64MiB');
+
 export const secret = z.union([
   z.string().min(1),
   z.object({ env: z.string().min(1) }).strict(),
@@ -75,6 +86,27 @@ export const timeoutsSchema = z
   })
   .strict();
 
+/**
+ * Everything read from the target is bounded: an answer larger than its limit is refused with
+ * reason bad_answer before it is parsed, and target-supplied texts are cut to `text` characters.
+ */
+export const limitsSchema = z
+  .object({
+    /** One page of GET /status (JSON). */
+    statusList: byteSize.default(1_048_576),
+    /** The answer to POST /file (the new upload's JSON). */
+    uploadAnswer: byteSize.default(65_536),
+    /** Keycloak's token answer. */
+    tokenAnswer: byteSize.default(65_536),
+    /** The error workbook (xlsx); the canary's is a few KiB. */
+    errorWorkbook: byteSize.default(1_048_576),
+    /** Any other answer (error bodies, pages read by the API probe). */
+    other: byteSize.default(262_144),
+    /** Longest text from the target kept in results, logs and reports (characters). */
+    text: z.number().int().min(40).max(10_000).default(300),
+  })
+  .strict();
+
 export const canarySchema = z
   .object({
     /** A numeric TIS person id that does not exist. */
@@ -111,6 +143,7 @@ export const targetSchema = z
     selectors: selectorsSchema.default(selectorsSchema.parse({})),
     columns: columnsSchema.default(columnsSchema.parse({})),
     timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
+    limits: limitsSchema.default(limitsSchema.parse({})),
   })
   .strict();
 
@@ -171,3 +204,4 @@ export type Config = z.infer<typeof configSchema>;
 export type TargetConfig = z.infer<typeof targetSchema>;
 export type Selectors = z.infer<typeof selectorsSchema>;
 export type Timeouts = z.infer<typeof timeoutsSchema>;
+export type Limits = z.infer<typeof limitsSchema>;

@@ -22,5 +22,9 @@ export const LIKELY_CAUSE: Record<FailureReason, string> = {
     'the canary person id now exists in TIS: the canary is no longer harmless; choose another non-existent id (canary.personId)',
   page_broken:
     'the admin page or API did not behave: reload loop, session lost to the login page, an element or row missing (front-end deploy or changed selectors)',
+  bad_answer:
+    "the target answered outside generic-upload's or Keycloak's agreed contract: a proxy or error page instead of JSON, a truncated or oversized body, a status value or field shape a new release changed, a redirect; compare the release with the probe's expectations",
+  rate_limited:
+    'the target or a proxy in front of it throttles requests (429): a rate limit in the proxy or gateway, or too many clients; check the probe interval and the proxy',
   probe_error: 'a fault in the probe itself (bug, browser crash, shutdown): not evidence against TIS',
 };

@@ -22,7 +22,20 @@ export type Stop =
   /** A response from the target that by itself fails the run (browser network watch: 401/403/5xx/no answer). */
   | { kind: 'bad_response'; event: ObservedHttp }
   /** The API answered a status the journey cannot go on with. */
-  | { kind: 'http'; side: Side; method: string; url: string; status: number; body?: string }
+  | {
+      kind: 'http';
+      side: Side;
+      method: string;
+      url: string;
+      status: number;
+      body?: string;
+      /** A redirect's target (query removed). */
+      location?: string;
+      /** A 429/503's Retry-After header, as sent (capped). */
+      retryAfter?: string;
+    }
+  /** The target answered, but not in the agreed shape (HTML for JSON, truncated, too large, unknown status, missing row). */
+  | { kind: 'bad_answer'; side: Side; what: string }
   /** No connection (refused, reset, DNS). */
   | { kind: 'network'; side: Side; method: string; url: string; code: string }
   /** A request got no answer within its own timeout. */

@@ -36,6 +36,8 @@ export const FAILURE_REASONS = [
   'import_wrong_result', // COMPLETED, but counts or the error reason text are not the canary's healthy ending
   'canary_imported', // numberImported = 1: the canary id exists, the canary is no longer harmless
   'page_broken', // the page did not behave: reload loop, login page where the app should be, element missing
+  'bad_answer', // the target answered, but not in the agreed shape: HTML for JSON, truncated or oversized body, unknown status, missing row, redirect
+  'rate_limited', // the target or a proxy before it answered 429 Too Many Requests
   'probe_error', // a fault in the probe itself (bug, browser crash): not evidence against TIS
 ] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
@@ -109,4 +111,6 @@ export interface RunResult {
   canary?: CanaryOutcome;
   /** Folder with screenshot, trace, network log; only for failed runs. */
   evidenceDir?: string;
+  /** Why a failed run's evidence could not be kept (disk full, unwritable folder...). */
+  evidenceError?: string;
 }

@@ -35,6 +35,7 @@ export function stopText(s: Stop): string {
       return `login page at ${s.where}`;
     case 'reload_loop':
       return `page reloaded itself ${s.count} times`;
+    case 'bad_answer':
     case 'page':
     case 'wrong_ending':
       return s.what;
