@@ -4,16 +4,52 @@
 import { z } from 'zod';
 import { PROBE_NAMES } from '../run/result.ts';
 
-/** "30s", "2m", "1h", "250ms" or a number of seconds; parsed to seconds. */
-export const duration = z
-  .union([z.number().positive(), z.string().regex(/^\d+(\.\d+)?(ms|s|m|h)$/, 'a duration such as 30s, 2m, 250ms')])
-  .transform((v) => {
-    if (typeof v === 'number') return v;
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v)!;
-    const n = Number(m[1]);
-    const unit = m[2];
-    return unit === 'ms' ? n / 1000 : unit === 's' ? n : unit === 'm' ? n * 60 : n * 3600;
+const DURATION_TEXT = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
+const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600 } as const;
+
+/** Seconds as a person would write them in the file: 200ms, 30s, 5m, 6h. */
+export function formatDuration(seconds: number): string {
+  if (seconds === 0) return '0s';
+  if (seconds < 1) return `${Number((seconds * 1000).toPrecision(6))}ms`;
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`;
+  if (seconds % 60 === 0) return `${seconds / 60}m`;
+  return `${Number(seconds.toPrecision(6))}s`;
+}
+
+/**
+ * "30s", "2m", "1h", "250ms" or a number of seconds; parsed to seconds and held to
+ * [minSeconds, maxSeconds]. Every duration is bounded: past ~24.8 days Node's timers fire at
+ * once, a near-zero timeout means no time at all, and a near-zero poll interval busy-polls.
+ */
+export function duration(minSeconds: number, maxSeconds: number) {
+  const expected = `a duration such as 30s, 2m or 1h (between ${formatDuration(minSeconds)} and ${formatDuration(maxSeconds)})`;
+  // One custom check rather than a union, so every bad value gets the same message with the bounds.
+  return z.custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', expected).transform((v, ctx) => {
+    const seconds = toSeconds(v);
+    if (seconds === undefined || !Number.isFinite(seconds)) {
+      ctx.addIssue({ code: 'custom', message: expected });
+      return z.NEVER;
+    }
+    if (seconds < minSeconds || seconds > maxSeconds) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `must be between ${formatDuration(minSeconds)} and ${formatDuration(maxSeconds)} (got ${typeof v === 'string' ? v : `${v} s`})`,
+      });
+      return z.NEVER;
+    }
+    return seconds;
   });
+}
+
+function toSeconds(v: number | string): number | undefined {
+  if (typeof v === 'number') return v;
+  const m = DURATION_TEXT.exec(v);
+  if (!m) return undefined;
+  return Number(m[1]) * UNIT_SECONDS[m[2] as keyof typeof UNIT_SECONDS];
+}
+
+/** A step of a journey or one HTTP request. */
+const stepTimeout = duration(1, 3600);
 
 /** "512KiB", "1MiB", "64kB", "2MB" or a number of bytes; parsed to bytes. */
 export const byteSize = z
@@ -32,6 +68,9 @@ export const secret = z.union([
   z.object({ file: z.string().min(1) }).strict(),
 ]);
 export type SecretRef = z.infer<typeof secret>;
+
+/** How often a probe runs against a target. */
+const scheduleInterval = duration(1, 24 * 3600);
 
 const urlString = z.url({ protocol: /^https?$/ });
 
@@ -70,19 +109,19 @@ export const columnsSchema = z
 
 export const timeoutsSchema = z
   .object({
-    login: duration.default(30),
-    openPage: duration.default(30),
-    listUploads: duration.default(15),
-    upload: duration.default(30),
+    login: stepTimeout.default(30),
+    openPage: stepTimeout.default(30),
+    listUploads: stepTimeout.default(15),
+    upload: stepTimeout.default(30),
     /** Upload → IN_PROGRESS (queue wait). */
-    importStarted: duration.default(60),
+    importStarted: stepTimeout.default(60),
     /** IN_PROGRESS → final status. */
-    importFinished: duration.default(60),
-    checkResult: duration.default(30),
+    importFinished: stepTimeout.default(60),
+    checkResult: stepTimeout.default(30),
     /** One HTTP request of the API probe. */
-    request: duration.default(15),
+    request: stepTimeout.default(15),
     /** The whole run; nothing outlives it. */
-    run: duration.default(180),
+    run: duration(5, 6 * 3600).default(180),
   })
   .strict();
 
@@ -116,7 +155,7 @@ export const canarySchema = z
     /** The healthy ending's reason text; `{personId}` is replaced. */
     expectedReason: z.string().default('Person with id {personId} does not exist'),
     /** How often the import's status is polled. */
-    pollInterval: duration.default(1),
+    pollInterval: duration(0.2, 300).default(1),
   })
   .strict();
 
@@ -138,7 +177,7 @@ export const targetSchema = z
       .strict(),
     credentials: z.object({ username: secret, password: secret }).strict(),
     probes: z.array(z.enum(PROBE_NAMES)).min(1).optional(),
-    interval: duration.optional(),
+    interval: scheduleInterval.optional(),
     canary: canarySchema.default(canarySchema.parse({})),
     selectors: selectorsSchema.default(selectorsSchema.parse({})),
     columns: columnsSchema.default(columnsSchema.parse({})),
@@ -153,33 +192,33 @@ export const configSchema = z
     probes: z.array(z.enum(PROBE_NAMES)).min(1).default(['browser', 'api']),
     schedule: z
       .object({
-        interval: duration.default(60),
+        interval: scheduleInterval.default(60),
         /** Up to this much random delay is added to each run's start. */
-        jitter: duration.default(5),
+        jitter: duration(0, 3600).default(5),
       })
       .strict()
       .default({ interval: 60, jitter: 5 }),
     evidence: z
       .object({
-        dir: z.string().default('./evidence'),
+        dir: z.string().min(1).default('./evidence'),
         /** How many failed runs' evidence folders are kept (oldest deleted first). */
-        keep: z.number().int().positive().default(50),
+        keep: z.number().int().min(1).max(10_000).default(50),
       })
       .strict()
       .default({ dir: './evidence', keep: 50 }),
     history: z
       .object({
-        file: z.string().default('./.state/history.jsonl'),
+        file: z.string().min(1).default('./.state/history.jsonl'),
         /** Rotate when the file grows past this many bytes. */
-        maxBytes: z.number().int().positive().default(5_000_000),
-        /** Rotated files kept. */
-        keep: z.number().int().nonnegative().default(3),
+        maxBytes: z.number().int().min(10_000).max(1_073_741_824).default(5_000_000),
+        /** Rotated files kept; every one is read back at start, so a few. */
+        keep: z.number().int().min(0).max(100).default(3),
       })
       .strict()
       .default({ file: './.state/history.jsonl', maxBytes: 5_000_000, keep: 3 }),
     server: z
       .object({
-        host: z.string().default('127.0.0.1'),
+        host: z.string().min(1).default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(9687),
       })
       .strict()

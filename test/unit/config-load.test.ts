@@ -50,10 +50,10 @@ describe('loadConfig', () => {
 
   it('loads JSON, with durations as text', async () => {
     const c = await loadConfig(
-      await file('c.json', JSON.stringify({ targets: { prod: { appUrl: 'https://tis.example', keycloak: { url: 'https://tis.example/auth' }, credentials: { username: 'u', password: 'literal-pass' }, timeouts: { importStarted: '2m', request: '500ms' }, probes: ['api'] } } })),
+      await file('c.json', JSON.stringify({ targets: { prod: { appUrl: 'https://tis.example', keycloak: { url: 'https://tis.example/auth' }, credentials: { username: 'u', password: 'literal-pass' }, timeouts: { importStarted: '2m', request: '1500ms' }, probes: ['api'] } } })),
     );
     expect(c.targets.prod!.timeouts.importStarted).toBe(120);
-    expect(c.targets.prod!.timeouts.request).toBe(0.5);
+    expect(c.targets.prod!.timeouts.request).toBe(1.5);
     expect(probesFor(c, 'prod')).toEqual(['api']);
   });
 
@@ -77,6 +77,68 @@ describe('loadConfig', () => {
     expect(text).toContain('targets.prod.credentials.password:');
     expect(text).toContain('targets.prod.timeouts.login: a duration such as 30s');
     expect(text).toContain('targets.prod: unknown field(s) "colour"');
+  });
+
+  it('holds every duration to bounds that no timer overflows, and names the bounds', async () => {
+    const e = await configError(
+      await file(
+        'bounds.yaml',
+        `schedule: { interval: 25h, jitter: -1 }
+targets:
+  prod:
+    appUrl: https://tis.example
+    keycloak: { url: "https://tis.example/auth" }
+    credentials: { username: u, password: p }
+    interval: 0.5
+    canary: { pollInterval: 1ms }
+    timeouts: { run: 600h, request: 0.5ms, login: 2h, importStarted: .inf, upload: 0 }
+`,
+      ),
+    );
+    expect(e.issues).toEqual(
+      expect.arrayContaining([
+        'schedule.interval: must be between 1s and 24h (got 25h)',
+        'schedule.jitter: must be between 0s and 1h (got -1 s)',
+        'targets.prod.interval: must be between 1s and 24h (got 0.5 s)',
+        'targets.prod.canary.pollInterval: must be between 200ms and 5m (got 1ms)',
+        // 600 h would overflow setTimeout and fire at once; 0.5 ms would mean no time at all.
+        'targets.prod.timeouts.run: must be between 5s and 6h (got 600h)',
+        'targets.prod.timeouts.request: must be between 1s and 1h (got 0.5ms)',
+        'targets.prod.timeouts.login: must be between 1s and 1h (got 2h)',
+        'targets.prod.timeouts.importStarted: a duration such as 30s, 2m or 1h (between 1s and 1h)',
+        'targets.prod.timeouts.upload: must be between 1s and 1h (got 0 s)',
+      ]),
+    );
+    expect(e.issues).toHaveLength(9);
+  });
+
+  it('accepts durations at their bounds, and no jitter at all', async () => {
+    const c = await loadConfig(
+      await file(
+        'edges.yaml',
+        `schedule: { interval: 24h, jitter: 0 }
+targets:
+  prod:
+    appUrl: https://tis.example
+    keycloak: { url: "https://tis.example/auth" }
+    credentials: { username: u, password: p }
+    interval: 1s
+    canary: { pollInterval: 200ms }
+    timeouts: { run: 6h, request: 1s, login: 1h, upload: 5s }
+`,
+      ),
+    );
+    expect(c.schedule).toEqual({ interval: 86_400, jitter: 0 });
+    expect(c.targets.prod!.interval).toBe(1);
+    expect(c.targets.prod!.canary.pollInterval).toBe(0.2);
+    expect(c.targets.prod!.timeouts).toMatchObject({ run: 21_600, request: 1, login: 3600, upload: 5, importFinished: 60 });
+  });
+
+  it('bounds the history and evidence it keeps', async () => {
+    const e = await configError(await file('keep.yaml', `${MINIMAL}history: { keep: 1000000, maxBytes: 10 }
+evidence: { keep: 0, dir: "" }
+`));
+    expect(e.issues.map((i) => i.split(':')[0]).sort()).toEqual(['evidence.dir', 'evidence.keep', 'history.keep', 'history.maxBytes']);
   });
 
   it('rejects a file without targets, bad target names, unreadable files and bad YAML', async () => {
