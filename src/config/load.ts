@@ -102,23 +102,36 @@ export function envFor(config: Config): NodeJS.ProcessEnv {
   return configEnv.get(config) ?? process.env;
 }
 
-/** A secret's value: literal, environment variable, or file contents (trailing newline dropped). */
+/**
+ * A secret's value: literal, environment variable, or file contents. Trailing whitespace is
+ * dropped from the last two: editors, `echo` and Kubernetes Secrets add newlines (\r\n too)
+ * that would otherwise become part of the password.
+ */
 export async function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   if (typeof ref === 'string') return ref;
   if ('env' in ref) {
-    const v = env[ref.env];
-    if (v === undefined || v === '') throw new ConfigError(`environment variable ${ref.env} is not set`);
+    const raw = env[ref.env];
+    if (raw === undefined || raw === '') throw new ConfigError(`environment variable ${ref.env} is not set`);
+    const v = trimTrailing(raw);
+    if (!v) throw new ConfigError(`environment variable ${ref.env} holds only whitespace`);
     return v;
   }
-  let v: string;
+  let raw: string;
   try {
-    v = await readFile(ref.file, 'utf8');
+    raw = await readFile(ref.file, 'utf8');
   } catch (err) {
     throw new ConfigError(`cannot read secret file ${ref.file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
   }
-  v = v.replace(/\r?\n$/, '');
-  if (!v) throw new ConfigError(`secret file ${ref.file} is empty`);
+  const v = trimTrailing(raw);
+  if (!v) throw new ConfigError(`secret file ${ref.file} is empty${raw ? ' (only whitespace)' : ''}`);
   return v;
+}
+
+/** Spaces, tabs, CR and LF at the end; leading and inner whitespace may be part of a secret. */
+function trimTrailing(v: string): string {
+  let end = v.length;
+  while (end > 0 && ' \t\r\n'.includes(v[end - 1]!)) end--;
+  return v.slice(0, end);
 }
 
 export interface Credentials {

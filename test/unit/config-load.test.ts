@@ -4,7 +4,7 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, configPath, loadConfig, probesFor, resolveCredentials, resolveSecret } from '../../src/config/load.ts';
+import { ConfigError, configPath, envFor, loadConfig, probesFor, resolveCredentials, resolveSecret } from '../../src/config/load.ts';
 import { checkConfig } from '../../src/commands/check-config.ts';
 
 let dir: string;
@@ -158,6 +158,40 @@ evidence: { keep: 0, dir: "" }
     expect((await resolveCredentials(c2, 'box')).password).toBe('from-environment');
     await writeFile(join(dir, 'pw'), 'from-a-file\n');
     expect(await resolveSecret({ file: join(dir, 'pw') })).toBe('from-a-file');
+  });
+
+  it('drops trailing whitespace from secrets in files and the environment, and keeps the rest', async () => {
+    for (const [text, want] of [
+      ['pw\n', 'pw'],
+      ['pw\r\n', 'pw'],
+      ['pw \t\r\n\n', 'pw'],
+      ['  pw with inner space\t\n', '  pw with inner space'],
+    ] as const) {
+      await writeFile(join(dir, 'pw'), text);
+      expect(await resolveSecret({ file: join(dir, 'pw') })).toBe(want);
+      expect(await resolveSecret({ env: 'PW' }, { PW: text })).toBe(want);
+    }
+    // A literal in the file is taken as written.
+    expect(await resolveSecret('pw ')).toBe('pw ');
+  });
+
+  it('a secret that is only whitespace is an error, as an empty one is', async () => {
+    await writeFile(join(dir, 'blank'), ' \r\n\t\n');
+    await expect(resolveSecret({ file: join(dir, 'blank') })).rejects.toThrow(/secret file .*blank is empty \(only whitespace\)/);
+    await writeFile(join(dir, 'empty'), '');
+    await expect(resolveSecret({ file: join(dir, 'empty') })).rejects.toThrow(/empty$/);
+    await expect(resolveSecret({ env: 'PW' }, { PW: '\r\n' })).rejects.toThrow('environment variable PW holds only whitespace');
+    await expect(resolveSecret({ env: 'PW' }, { PW: '' })).rejects.toThrow('environment variable PW is not set');
+  });
+
+  it('envFor gives the environment secrets resolve against: the real one over the .env beside the file', async () => {
+    const path = await file('c.yaml', MINIMAL);
+    await writeFile(join(dir, '.env'), 'PROBE_PASSWORD="from-dotenv \t"\nOTHER=x\n');
+    const c = await loadConfig(path, { env: { OTHER: 'real' } });
+    expect(envFor(c)).toMatchObject({ PROBE_PASSWORD: 'from-dotenv \t', OTHER: 'real' });
+    expect((await resolveCredentials(c, 'box')).password).toBe('from-dotenv');
+    // A config not made by loadConfig resolves against the process environment.
+    expect(envFor({ ...c })).toBe(process.env);
   });
 
   it('a secret that does not resolve names the field', async () => {
