@@ -10,6 +10,7 @@ import { pushResults } from '../metrics/push.ts';
 import { formatResult, formatStep, formatVerdict } from '../report/console.ts';
 import { toJson } from '../report/json.ts';
 import { toJUnitXml } from '../report/junit.ts';
+import { displayUrl } from '../report/url.ts';
 import { PROBE_NAMES, type ProbeName, type RunResult } from '../run/result.ts';
 import { runProbe } from '../run/runner.ts';
 
@@ -101,9 +102,9 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
   if (opts.pushgateway) {
     try {
       await pushResults(opts.pushgateway, results);
-      say(`pushed to ${opts.pushgateway}`);
+      say(`pushed to ${displayUrl(opts.pushgateway)}`);
     } catch (e) {
-      complain(`could not push to ${opts.pushgateway}: ${(e as Error).message}`);
+      complain(`could not push to ${displayUrl(opts.pushgateway)}: ${(e as Error).message}`);
     }
   }
   const healthy = results.length === probes.length && results.every((r) => r.ok);

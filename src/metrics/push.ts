@@ -1,6 +1,7 @@
 // One-shot runs (smoke after a deploy, a CronJob) push their results to a Pushgateway so
 // they show beside the continuous service's series, with the same families and labels.
 import { Pushgateway } from 'prom-client';
+import { scrubUrl } from '../report/url.ts';
 import type { RunResult } from '../run/result.ts';
 import { ProbeMetrics } from './registry.ts';
 
@@ -28,6 +29,19 @@ export async function pushResults(pushgatewayUrl: string, results: RunResult[], 
   if (targets.length === 1) groupings.target = targets[0]!;
   if (opts.instance) groupings.instance = opts.instance;
 
-  const gateway = new Pushgateway(pushgatewayUrl, { timeout: 10_000 }, metrics.registry);
-  await gateway.push({ jobName: opts.job ?? DEFAULT_PUSH_JOB, groupings });
+  try {
+    const gateway = new Pushgateway(pushgatewayUrl, { timeout: 10_000 }, metrics.registry);
+    await gateway.push({ jobName: opts.job ?? DEFAULT_PUSH_JOB, groupings });
+  } catch (e) {
+    // The HTTP client and the gateway's answer may quote the URL, credentials and all.
+    throw new PushError(scrubUrl(e instanceof Error ? e.message : String(e), pushgatewayUrl));
+  }
+}
+
+/** A failed push; its message never holds the URL's credentials or query string. */
+export class PushError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PushError';
+  }
 }
