@@ -27,6 +27,17 @@ export default defineConfig({
           hookTimeout: 180_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'hostile',
+          // A misbehaving fake target on loopback (test/support/hostile-target.ts): no box needed.
+          include: ['test/hostile/**/*.test.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
     ],
   },
 });
