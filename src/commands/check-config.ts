@@ -3,10 +3,10 @@
 import type { Command } from 'commander';
 import { ConfigError, configPath, loadConfig, probesFor, resolveCredentials } from '../config/load.ts';
 import type { Config, SecretRef } from '../config/schema.ts';
+import { usageErrors } from './usage.ts';
 
 export function register(program: Command): void {
-  program
-    .command('check-config')
+  usageErrors(program.command('check-config'))
     .description('validate the configuration file and resolve its secrets, then exit (0 valid, 2 invalid)')
     .option('-c, --config <file>', 'configuration file (default: $BULK_UPLOAD_PROBE_CONFIG or ./bulk-upload-probe.yaml)')
     .action(async (opts: { config?: string }) => {

@@ -9,6 +9,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { runProbe } from '../run/runner.ts';
 import { jobsFor } from '../service/scheduler.ts';
 import { startService, type RunningService } from '../service/service.ts';
+import { parsePort, usageErrors } from './usage.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_BAD_CONFIG = 2;
@@ -21,8 +22,7 @@ export interface ServeOptions {
 }
 
 export function register(program: Command): void {
-  program
-    .command('serve')
+  usageErrors(program.command('serve'))
     .description('run the probes on a schedule and serve Prometheus metrics, health and a status page')
     .option('-c, --config <file>', 'configuration file (default: $BULK_UPLOAD_PROBE_CONFIG or ./bulk-upload-probe.yaml)')
     .option('-t, --target <name>', 'watch only this target (repeatable; default: every target)', (v: string, prev: string[] | undefined) => [
@@ -30,11 +30,7 @@ export function register(program: Command): void {
       v,
     ])
     .option('--host <address>', 'listen address (default: server.host from the configuration, 127.0.0.1)')
-    .option('--port <port>', 'listen port (default: server.port from the configuration, 9687)', (v: string) => {
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`--port: not a port number: ${v}`);
-      return n;
-    })
+    .option('--port <port>', 'listen port (default: server.port from the configuration, 9687)', parsePort)
     .action(async (opts: ServeOptions) => {
       process.exitCode = await serve(opts);
     });

@@ -13,6 +13,7 @@ import { toJUnitXml } from '../report/junit.ts';
 import { displayUrl } from '../report/url.ts';
 import { PROBE_NAMES, type ProbeName, type RunResult } from '../run/result.ts';
 import { runProbe } from '../run/runner.ts';
+import { parseHttpUrl, parseProbe, usageErrors } from './usage.ts';
 
 export const EXIT_HEALTHY = 0;
 export const EXIT_UNHEALTHY = 1;
@@ -28,19 +29,19 @@ interface SmokeOptions {
 }
 
 export function register(program: Command): void {
-  program
-    .command('smoke')
+  usageErrors(program.command('smoke'))
     .description('run the probes once against one target and say whether Bulk Upload works (exit 0 healthy, 1 unhealthy, 2 bad configuration)')
     .requiredOption('-t, --target <name>', 'target from the configuration file')
     .option('-c, --config <file>', 'configuration file (default: $BULK_UPLOAD_PROBE_CONFIG or ./bulk-upload-probe.yaml)')
     .addOption(
       new Option('-p, --probe <probe>', 'probe to run (repeatable; default: the target\'s probes)')
         .choices(PROBE_NAMES)
-        .argParser((v: string, prev: ProbeName[] | undefined) => [...(prev ?? []), v as ProbeName]),
+        // After choices(): its own parser would not collect repeats, this one checks and collects.
+        .argParser(parseProbe),
     )
     .option('--json', 'print the results as JSON on stdout (progress goes to stderr)')
     .option('--junit <file>', 'write a JUnit XML report to this file')
-    .option('--pushgateway <url>', 'push the results to this Prometheus Pushgateway')
+    .option('--pushgateway <url>', 'push the results to this Prometheus Pushgateway', parseHttpUrl)
     .action(async (opts: SmokeOptions) => {
       process.exitCode = await smoke(opts);
     });
