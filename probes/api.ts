@@ -8,9 +8,10 @@
 import { checkEnding, hasErrorWorkbook, noteReasons } from './ending.ts';
 import { isFinalStatus } from '../src/run/observation.ts';
 import { JourneyStop, sleep } from '../src/run/steps.ts';
+import { capText } from '../src/run/text.ts';
 import type { Journey } from '../src/run/journey.ts';
-import { passwordGrant } from '../src/target/keycloak.ts';
-import { apiBase, GenericUploadApi, type Upload } from '../src/target/generic-upload.ts';
+import { TokenSession } from '../src/target/keycloak.ts';
+import { apiBase, FILE_STATUSES, GenericUploadApi, type Upload } from '../src/target/generic-upload.ts';
 import type { Exchange } from '../src/target/http.ts';
 
 export async function apiJourney(j: Journey): Promise<void> {
@@ -30,10 +31,20 @@ function exchange(j: Journey, signal: AbortSignal): Exchange {
 
 async function login(j: Journey, signal: AbortSignal): Promise<GenericUploadApi> {
   const kc = j.target.keycloak;
-  const tokens = await passwordGrant(exchange(j, signal), { url: kc.url, realm: kc.realm, clientId: kc.tokenClientId }, j.credentials.username, j.credentials.password);
-  // Tokens obtained during the run are secrets too: nothing written may contain them.
-  for (const t of [tokens.accessToken, tokens.refreshToken, tokens.idToken]) j.redactor.add(t);
-  return new GenericUploadApi(apiBase(j.target.appUrl, j.target.apiPath), tokens.accessToken);
+  const session = new TokenSession({
+    kc: { url: kc.url, realm: kc.realm, clientId: kc.tokenClientId },
+    username: j.credentials.username,
+    password: j.credentials.password,
+    maxBytes: j.target.limits.tokenAnswer,
+    // Tokens obtained during the run are secrets too: nothing written may contain them.
+    onTokens: (t) => {
+      for (const v of [t.accessToken, t.refreshToken, t.idToken]) j.redactor.add(v);
+    },
+  });
+  await session.login(exchange(j, signal));
+  // Each later call asks the session, which renews the token before it expires: a slow queue
+  // must not turn into a false auth_rejected from the probe's own expired token.
+  return new GenericUploadApi(apiBase(j.target.appUrl, j.target.apiPath), (ex) => session.accessToken(ex), j.target.limits);
 }
 
 async function uploadCanary(j: Journey, api: GenericUploadApi, signal: AbortSignal): Promise<Upload> {
@@ -56,7 +67,7 @@ async function waitForCanary(
   for (;;) {
     const list = await api.listUploads(exchange(j, signal), { file: j.canary.fileName, page: 0, size: 5 });
     const mine = list.find((u) => String(u.logId) === String(upload.logId)) ?? list.find((u) => u.fileName === j.canary.fileName);
-    if (!mine) throw new JourneyStop({ kind: 'page', what: `the canary upload ${upload.logId} is missing from GET /status?file=${j.canary.fileName}` });
+    if (!mine) throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${upload.logId} is missing from GET /status?file=${j.canary.fileName}` });
     note(j, mine);
     if (done(mine.fileStatus)) return mine;
     await sleep(j.pollSeconds * 1000, signal);
@@ -68,11 +79,18 @@ async function checkResult(j: Journey, api: GenericUploadApi, upload: Upload, si
   checkEnding(j);
 }
 
+/** Notes the canary's upload as the API gives it; a status or count outside the contract ends the run at once. */
 function note(j: Journey, u: Upload): void {
+  if (!(FILE_STATUSES as readonly string[]).includes(u.fileStatus)) {
+    throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${u.logId} has fileStatus "${capText(u.fileStatus, 40)}", which is none of ${FILE_STATUSES.join(', ')}` });
+  }
+  if (u.fileStatus === 'COMPLETED' && (typeof u.numberOfErrors !== 'number' || typeof u.numberImported !== 'number')) {
+    throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${u.logId} is COMPLETED without numberOfErrors and numberImported as numbers` });
+  }
   const snap: NonNullable<Journey['noted']['upload']> = { logId: String(u.logId), status: u.fileStatus };
   if (typeof u.numberOfErrors === 'number') snap.numberOfErrors = u.numberOfErrors;
   if (typeof u.numberImported === 'number') snap.numberImported = u.numberImported;
   if (j.noted.upload?.status !== snap.status) j.log.info(`canary status ${snap.status}`, { logId: snap.logId });
   j.noted.upload = snap;
-  j.noted.uploadJson = { uploadedDate: u.uploadedDate, jobStartTime: u.jobStartTime, processedDate: u.processedDate };
+  j.noted.uploadJson = { uploadedDate: u.uploadedDate ?? undefined, jobStartTime: u.jobStartTime ?? null, processedDate: u.processedDate ?? null };
 }

@@ -12,12 +12,12 @@ import { isFinalStatus, type Stop } from '../src/run/observation.ts';
 import { JourneyStop, sleep } from '../src/run/steps.ts';
 import { stripQuery } from '../src/run/http-log.ts';
 import type { Journey } from '../src/run/journey.ts';
-import { apiBase } from '../src/target/generic-upload.ts';
+import { apiBase, FILE_STATUSES, XLSX_TYPE } from '../src/target/generic-upload.ts';
+import { capText } from '../src/run/text.ts';
 
 /** This many reloads of the app page after login, with no other explanation, is a reload loop. */
 export const RELOAD_LOOP = 3;
 
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 export async function browserJourney(j: Journey, page: Page): Promise<void> {
   const watch = watchPage(j, page);
@@ -104,7 +104,7 @@ async function login(j: Journey, page: Page, watch: PageWatch, signal: AbortSign
     error: page.locator(s.loginError).first().waitFor({ state: 'visible' }),
   });
   if (outcome === 'error') {
-    const text = (await page.locator(s.loginError).first().innerText()).trim().replace(/\s+/g, ' ');
+    const text = capText((await page.locator(s.loginError).first().innerText()).trim().replace(/\s+/g, ' '), j.target.limits.text);
     throw new JourneyStop({ kind: 'login_rejected', text: text || 'an error was shown on the login page' });
   }
 }
@@ -120,14 +120,22 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
   answered
     .then(async (r) => {
       const status = r.status();
+      // The answer is the target's: read only when its declared size is within the limit.
+      const size = Number((await r.headerValue('content-length').catch(() => null)) ?? 0);
+      const readable = Number.isFinite(size) && size <= j.target.limits.uploadAnswer;
       if (status >= 200 && status < 300) {
         j.noted.uploadAccepted = true;
         j.noted.uploadedAt = Date.now();
-        const json = (await r.json().catch(() => undefined)) as { logId?: unknown } | undefined;
-        if (json?.logId !== undefined) j.noted.upload = { ...j.noted.upload, logId: String(json.logId) };
-      } else if (status >= 400 && status < 500 && status !== 401 && status !== 403) {
-        const body = (await r.text().catch(() => '')).split('\n')[0]?.slice(0, 160);
-        j.stop({ kind: 'http', side: 'app', method: 'POST', url: uploadUrl, status, body });
+        const json = readable ? ((await r.json().catch(() => undefined)) as { logId?: unknown } | undefined) : undefined;
+        const logId = json?.logId;
+        if (typeof logId === 'number' || (typeof logId === 'string' && logId.length <= 64)) j.noted.upload = { ...j.noted.upload, logId: String(logId) };
+      } else if (status === 429 || (status >= 300 && status < 500 && status !== 401 && status !== 403)) {
+        const body = readable ? capText((await r.text().catch(() => '')).split('\n')[0] ?? '', 160) : undefined;
+        const retryAfter = (await r.headerValue('retry-after').catch(() => null)) ?? undefined;
+        const stop: Parameters<Journey['stop']>[0] = { kind: 'http', side: 'app', method: 'POST', url: uploadUrl, status };
+        if (body) stop.body = body;
+        if (retryAfter) stop.retryAfter = capText(retryAfter, 40);
+        j.stop(stop);
       }
     })
     .catch(() => {});
@@ -152,7 +160,9 @@ async function readRow(j: Journey, page: Page, row: Locator): Promise<Record<str
   const headers = await page.locator(j.target.selectors.uploadsTable).first().locator('th').allInnerTexts();
   const cells = await row.locator('td').allInnerTexts();
   const out: Record<string, string> = {};
-  headers.forEach((h, i) => (out[h.trim()] = (cells[i] ?? '').trim()));
+  // Page texts are the target's: each is capped before it is kept or compared.
+  const max = j.target.limits.text;
+  headers.slice(0, 50).forEach((h, i) => (out[capText(h.trim(), max)] = capText((cells[i] ?? '').trim(), max)));
   return out;
 }
 
@@ -170,6 +180,10 @@ async function noteRow(j: Journey, page: Page, row: Locator): Promise<string | u
   if (!(c.status in cells)) throw new JourneyStop({ kind: 'page', what: `the uploads table has no "${c.status}" column (headers: ${Object.keys(cells).join(', ')})` });
   if (cells[c.fileName] !== undefined && cells[c.fileName] !== j.canary.fileName) return undefined; // another row matched; look again
   const status = cells[c.status];
+  if (status === undefined || status === '') return undefined; // cell being re-rendered; look again
+  if (!(FILE_STATUSES as readonly string[]).includes(status)) {
+    throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary's row shows status "${capText(status, 40)}", which is none of ${FILE_STATUSES.join(', ')}` });
+  }
   if (j.noted.upload?.status !== status) j.log.info(`canary status ${status}`);
   const snap: NonNullable<Journey['noted']['upload']> = { ...j.noted.upload, status };
   const errors = numberOrUndefined(cells[c.errors]);
@@ -205,7 +219,15 @@ async function checkResult(j: Journey, page: Page, row: Locator): Promise<void> 
     await row.locator(j.target.selectors.errorWorkbookLink).first().click();
     const stream = await (await download).createReadStream();
     const chunks: Buffer[] = [];
-    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    let size = 0;
+    for await (const chunk of stream) {
+      size += (chunk as Buffer).length;
+      if (size > j.target.limits.errorWorkbook) {
+        stream.destroy();
+        throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the error workbook is over its ${j.target.limits.errorWorkbook}-byte limit: refused unread` });
+      }
+      chunks.push(chunk as Buffer);
+    }
     await noteReasons(j, Buffer.concat(chunks));
   }
   checkEnding(j);

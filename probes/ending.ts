@@ -6,8 +6,12 @@ import { JourneyStop } from '../src/run/steps.ts';
 
 /** Reads the error workbook's reason texts; an unreadable workbook is a wrong ending, not a probe bug. */
 export async function noteReasons(j: Journey, workbook: Buffer): Promise<void> {
+  const limits = j.target.limits;
+  if (workbook.length > limits.errorWorkbook) {
+    throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the error workbook is ${workbook.length} bytes, over its ${limits.errorWorkbook}-byte limit: refused unread` });
+  }
   try {
-    j.noted.reasonTexts = await readImportFailureReasons(workbook);
+    j.noted.reasonTexts = await readImportFailureReasons(workbook, { maxBytes: limits.errorWorkbook, maxChars: limits.text });
     j.log.info('error workbook read', { reasons: j.noted.reasonTexts });
   } catch (err) {
     throw new JourneyStop({ kind: 'wrong_ending', what: `the error workbook cannot be read: ${(err as Error).message}` });

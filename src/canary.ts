@@ -1,5 +1,6 @@
 // The canary: a harmless people-update workbook (header `TIS_Person_ID*`, one row with a
 // numeric person id that does not exist). It travels the whole import chain and writes nothing.
+import { Worker } from 'node:worker_threads';
 import ExcelJS from 'exceljs';
 
 export const CANARY_HEADER = 'TIS_Person_ID*';
@@ -22,22 +23,53 @@ export async function buildCanaryWorkbook(personId: number = DEFAULT_CANARY_PERS
   return Buffer.from(await wb.xlsx.writeBuffer());
 }
 
-/** The `Reason for import failure` cells of an error workbook's first sheet, in row order. */
-export async function readImportFailureReasons(xlsx: Buffer): Promise<string[]> {
-  const wb = new ExcelJS.Workbook();
-  await wb.xlsx.load(xlsx as unknown as ArrayBuffer);
-  const ws = wb.worksheets[0];
-  if (!ws) throw new Error('the error workbook has no sheet');
-  let column: number | undefined;
-  ws.getRow(1).eachCell((cell, col) => {
-    if (String(cell.text).trim() === REASON_HEADER) column = col;
+export interface ReadReasonsOptions {
+  /** Largest workbook read at all (bytes); a larger one is refused unread. */
+  maxBytes?: number;
+  /** How long parsing may take before the worker is stopped. */
+  timeoutMs?: number;
+  /** Longest reason text kept (characters, with an ellipsis and the original length). */
+  maxChars?: number;
+  /** Most reason texts kept. */
+  maxReasons?: number;
+}
+
+/** Memory one workbook parse may take; ExcelJS needs ~200× the file size for large sheets. */
+const PARSE_HEAP_MB = 256;
+
+/**
+ * The `Reason for import failure` cells of an error workbook's first sheet, in row order.
+ * Parsed in a worker thread with a heap limit and a time limit, after a size check, so that a
+ * hostile workbook neither blocks the service's event loop nor takes its memory.
+ */
+export async function readImportFailureReasons(xlsx: Buffer, opts: ReadReasonsOptions = {}): Promise<string[]> {
+  const maxBytes = opts.maxBytes ?? 1_048_576;
+  if (xlsx.length > maxBytes) throw new Error(`the error workbook is ${xlsx.length} bytes, over the ${maxBytes}-byte limit`);
+  const worker = new Worker(new URL('./canary-reasons.worker.mjs', import.meta.url), {
+    workerData: { xlsx: new Uint8Array(xlsx), header: REASON_HEADER, maxReasons: opts.maxReasons ?? 20, maxChars: opts.maxChars ?? 300 },
+    resourceLimits: { maxOldGenerationSizeMb: PARSE_HEAP_MB, maxYoungGenerationSizeMb: 32 },
+    stdout: true,
+    stderr: true,
   });
-  if (column === undefined) throw new Error(`the error workbook has no "${REASON_HEADER}" column`);
-  const reasons: string[] = [];
-  ws.eachRow((row, rowNumber) => {
-    if (rowNumber === 1) return;
-    const text = row.getCell(column!).text.trim();
-    if (text !== '') reasons.push(text);
-  });
-  return reasons;
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  try {
+    return await new Promise<string[]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the error workbook took longer than ${timeoutMs} ms to read`)), timeoutMs);
+      worker.once('message', (m: { ok: boolean; reasons?: string[]; error?: string }) => {
+        clearTimeout(timer);
+        if (m.ok) resolve(m.reasons ?? []);
+        else reject(new Error(m.error ?? 'the error workbook cannot be read'));
+      });
+      worker.once('error', (err) => {
+        clearTimeout(timer);
+        reject(new Error(/ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as NodeJS.ErrnoException).code} ${err.message}`) ? `reading the error workbook took more than ${PARSE_HEAP_MB} MB` : err.message.split('\n')[0]));
+      });
+      worker.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`the workbook reader stopped (exit ${code})`));
+      });
+    });
+  } finally {
+    await worker.terminate().catch(() => 0);
+  }
 }

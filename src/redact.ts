@@ -1,12 +1,21 @@
 // Scrubs secrets from any text the probe writes (logs, evidence, reports). Two layers:
-// the exact secret values known at run start (password, tokens obtained during the run),
-// in every spelling they can take on the wire, and patterns for secrets we cannot know in
+// the exact secret values known to the run (configured passwords, tokens obtained during the
+// run), in every spelling they can take on the wire, and patterns for secrets we cannot know in
 // advance (bearer tokens, JWTs, token/password fields, OAuth code/session_state parameters).
+//
+// Scope: the process-wide `redactor` holds configured secrets only (a bounded set). A run works
+// with `redactor.child()`: the tokens it obtains live there and are gone with the run, so the
+// cost of one redaction does not grow with uptime. Values come from the target too (tokens):
+// only non-empty strings of a sane length are ever registered.
 
 export const REDACTED = '[redacted]';
 
-/** The shortest value worth registering: shorter ones would scrub ordinary words. */
-const MIN_SECRET_LENGTH = 6;
+/** Shortest value redacted by value: shorter ones would scrub ordinary words; they are blanked by position instead. */
+export const MIN_SECRET_LENGTH = 3;
+/** Longest value registered: a token is a few KiB; anything larger is not a credential. */
+const MAX_SECRET_LENGTH = 16_384;
+/** redactDeep stops descending here (target-made structures can be deep). */
+const MAX_DEPTH = 40;
 
 const PATTERNS: Array<[RegExp, string]> = [
   // Authorization: Bearer xxx / Basic xxx
@@ -24,44 +33,87 @@ const PATTERNS: Array<[RegExp, string]> = [
     /([?&#;\s]|^)(code|session_state|access_token|refresh_token|id_token|password|client_secret)=[^&#\s"'<>\\]+/gi,
     `$1$2=${REDACTED}`,
   ],
-  // Header lines in free text: "authorization: ...", "cookie: ..."
-  [/\b((?:set-)?cookie|authorization)(\s*[:=]\s*)[^\n"]+/gi, `$1$2${REDACTED}`],
+  // Header lines in free text: "authorization: ...", "cookie: ...". Stops at a quote or a
+  // backslash, so an escaped quote inside JSON text keeps its backslash.
+  [/\b((?:set-)?cookie|authorization)(\s*[:=]\s*)[^\n"\\]+/gi, `$1$2${REDACTED}`],
 ];
 
 export class Redactor {
   private readonly values = new Set<string>();
+  /** Own and inherited spellings, longest first; rebuilt only after an add. */
+  private sorted?: string[];
+  private parentSize = -1;
 
-  /** Registers a secret value; every later `redact` removes it in raw, URL- and JSON-encoded forms. */
-  add(value: string | undefined | null): void {
-    if (!value || value.length < MIN_SECRET_LENGTH) return;
+  constructor(private readonly parent?: Redactor) {}
+
+  /** A redactor for one run: everything this one removes, plus what the run registers. */
+  child(): Redactor {
+    return new Redactor(this);
+  }
+
+  /**
+   * Registers a secret value; every later `redact` removes it in raw, URL-, form- and
+   * JSON-encoded forms. Anything but a string of 3 to 16,384 characters is refused (returns false):
+   * a value from the target is never trusted to be one.
+   */
+  add(value: unknown): boolean {
+    if (typeof value !== 'string' || value.length < MIN_SECRET_LENGTH || value.length > MAX_SECRET_LENGTH) return false;
+    if (value.trim() === '') return false;
     for (const v of [value, encodeURIComponent(value), JSON.stringify(value).slice(1, -1), formEncode(value)]) {
-      this.values.add(v);
+      if (v.length >= MIN_SECRET_LENGTH) this.values.add(v);
     }
+    this.sorted = undefined;
+    return true;
+  }
+
+  private spellings(): string[] {
+    const inherited = this.parent?.spellings() ?? [];
+    if (!this.sorted || this.parentSize !== inherited.length) {
+      this.parentSize = inherited.length;
+      this.sorted = [...new Set([...inherited, ...this.values])].sort((a, b) => b.length - a.length);
+    }
+    return this.sorted;
   }
 
   redact(text: string): string {
-    let out = text;
+    let out = typeof text === 'string' ? text : String(text);
     // Longest first, so a token containing a shorter registered value is removed whole.
-    for (const v of [...this.values].sort((a, b) => b.length - a.length)) {
+    for (const v of this.spellings()) {
       if (out.includes(v)) out = out.split(v).join(REDACTED);
     }
     for (const [re, replacement] of PATTERNS) out = out.replace(re, replacement);
     return out;
   }
 
-  /** Redacts every string inside a JSON-like value. */
+  /**
+   * Redacts every string inside a JSON-like value, walking the parsed value: redaction never
+   * sees serialised JSON, so it can never break it. Functions and cycles are dropped.
+   */
   redactDeep<T>(value: T): T {
-    return JSON.parse(this.redact(JSON.stringify(value))) as T;
+    return this.walk(value, 0, new WeakSet()) as T;
   }
 
-  /** How many spellings of secrets are registered. */
+  private walk(v: unknown, depth: number, seen: WeakSet<object>): unknown {
+    if (typeof v === 'string') return this.redact(v);
+    if (v === null || typeof v !== 'object') return typeof v === 'function' || typeof v === 'symbol' ? undefined : v;
+    if (seen.has(v) || depth > MAX_DEPTH) return '[…]';
+    if (v instanceof Date) return v;
+    seen.add(v);
+    const out = Array.isArray(v)
+      ? v.map((x) => this.walk(x, depth + 1, seen))
+      : Object.fromEntries(Object.entries(v).map(([k, x]) => [k, this.walk(x, depth + 1, seen)]));
+    seen.delete(v);
+    return out;
+  }
+
+  /** How many spellings of secrets this redactor removes (its own and inherited). */
   get size(): number {
-    return this.values.size;
+    return this.spellings().length;
   }
 
   /** True when the text still holds a registered value (used by tests and as a last guard). */
   leaks(text: string): boolean {
-    for (const v of this.values) if (text.includes(v)) return true;
+    for (const v of this.spellings()) if (text.includes(v)) return true;
     return false;
   }
 }
@@ -70,7 +122,7 @@ function formEncode(value: string): string {
   return new URLSearchParams({ v: value }).toString().slice(2);
 }
 
-/** Process-wide redactor: the runner registers each run's secrets here; logs and reports use it. */
+/** Process-wide redactor: configured secrets only. Runs use `redactor.child()` for their tokens. */
 export const redactor = new Redactor();
 
 export function redact(text: string): string {

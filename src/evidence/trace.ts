@@ -7,6 +7,8 @@ import JSZip from 'jszip';
 import { REDACTED, type Redactor } from '../redact.ts';
 
 const SENSITIVE_HEADERS = /^(authorization|proxy-authorization|cookie|set-cookie|x-auth-token)$/i;
+/** Page actions whose parameters are what was typed. */
+const TYPING_METHODS = /^(fill|type|pressSequentially|insertText)$/;
 
 export async function scrubTrace(source: string, destination: string, redactor: Redactor): Promise<void> {
   const zip = await JSZip.loadAsync(await readFile(source));
@@ -64,7 +66,16 @@ function scrubRecord(v: unknown): unknown {
     return { ...o, value: REDACTED };
   }
   const out: Record<string, unknown> = {};
+  // What the probe typed (the password among it): blanked by position, whatever its length,
+  // since a short value cannot be found by value without scrubbing ordinary words.
+  const typed = typeof o.method === 'string' && TYPING_METHODS.test(o.method);
   for (const [k, val] of Object.entries(o)) {
+    if (typed && k === 'params' && val && typeof val === 'object') {
+      const params = { ...(val as Record<string, unknown>) };
+      for (const f of ['value', 'text']) if (typeof params[f] === 'string') params[f] = REDACTED;
+      out[k] = params;
+      continue;
+    }
     // Request bodies: the login form and the token grant carry credentials; none is worth keeping.
     if (k === 'postData' && val && typeof val === 'object') out[k] = { ...(val as object), text: REDACTED, params: [] };
     // Cookies (Keycloak's session and identity cookies) are credentials whatever their name.

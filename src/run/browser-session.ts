@@ -18,7 +18,8 @@ export interface BrowserSession {
   close(): Promise<void>;
 }
 
-const CLOSE_WITHIN_MS = 10_000;
+const CLOSE_WITHIN_MS = 2_000;
+const TRACE_STOP_WITHIN_MS = 4_000;
 
 export async function openBrowserSession(opts: {
   browser?: Browser;
@@ -52,9 +53,12 @@ export async function openBrowserSession(opts: {
       page,
       async freeze() {
         try {
-          const cdp = await ctx.newCDPSession(page);
-          await cdp.send('Page.stopLoading');
-          await cdp.send('Emulation.setScriptExecutionDisabled', { value: true });
+          const cdp = await within(ctx.newCDPSession(page), 1000);
+          // A script stuck in a loop is ended first (it would hold every later call), then
+          // loading and scripts stop. Each call is bounded: a renderer may answer none.
+          await within(cdp.send('Runtime.terminateExecution'), 500).catch(() => {});
+          await within(cdp.send('Page.stopLoading'), 500).catch(() => {});
+          await within(cdp.send('Emulation.setScriptExecutionDisabled', { value: true }), 500).catch(() => {});
         } catch {
           // A page that is gone cannot move either.
         }
@@ -64,17 +68,17 @@ export async function openBrowserSession(opts: {
         // slow: Playwright's screenshot twice (full page, then viewport), then straight from the
         // compositor through CDP, which waits for nothing on the page.
         const errors: string[] = [];
-        for (const fullPage of [true, false]) {
+        for (const [fullPage, ms] of [[true, 2000], [false, 1500]] as const) {
           try {
-            return { png: await page.screenshot({ timeout: 5000, fullPage, animations: 'disabled' }), errors };
+            return { png: await within(page.screenshot({ timeout: ms, fullPage, animations: 'disabled' }), ms + 500), errors };
           } catch (err) {
             errors.push(firstLine(err));
-            await new Promise((r) => setTimeout(r, 300));
+            await new Promise((r) => setTimeout(r, 200));
           }
         }
         try {
-          const cdp = await ctx.newCDPSession(page);
-          const shot = await within(cdp.send('Page.captureScreenshot', { format: 'png' }), 5000);
+          const cdp = await within(ctx.newCDPSession(page), 1000);
+          const shot = await within(cdp.send('Page.captureScreenshot', { format: 'png' }), 1500);
           return { png: Buffer.from(shot.data, 'base64'), errors };
         } catch (err) {
           errors.push(firstLine(err));
@@ -85,15 +89,20 @@ export async function openBrowserSession(opts: {
         if (!traceOpen) return false;
         traceOpen = false;
         try {
-          await within(ctx.tracing.stop(path ? { path } : {}), CLOSE_WITHIN_MS);
+          await within(ctx.tracing.stop(path ? { path } : {}), TRACE_STOP_WITHIN_MS);
           return path !== undefined;
         } catch {
           return false;
         }
       },
       async close() {
-        await within(ctx.close(), CLOSE_WITHIN_MS).catch(() => {});
+        const closed = await within(ctx.close(), CLOSE_WITHIN_MS).then(
+          () => true,
+          () => false,
+        );
         if (own) await within(own.close(), CLOSE_WITHIN_MS).catch(() => {});
+        // The caller abandons a shared browser whose context would not close.
+        if (!closed) throw new Error(`the browser context did not close within ${CLOSE_WITHIN_MS} ms`);
       },
     };
   } catch (err) {

@@ -34,9 +34,18 @@ function firstFailure(o: Observation): Failure | undefined {
   if (kcDown) return { reason: 'login_unavailable', message: `Keycloak ${describe(kcDown)}` };
   if (stop && (stop.kind === 'network' || stop.kind === 'http') && stop.side === 'keycloak') {
     if (stop.kind === 'network') return { reason: 'login_unavailable', message: `Keycloak unreachable: ${stop.method} ${stop.url} ${stop.code}` };
-    if (stop.status >= 500) return { reason: 'login_unavailable', message: `Keycloak answered ${stop.status} to ${stop.method} ${stop.url}` };
-    return { reason: 'login_failed', message: `Keycloak answered ${stop.status} to ${stop.method} ${stop.url}${stop.body ? `: ${stop.body}` : ''}` };
+    const answered = `Keycloak answered ${stop.status} to ${stop.method} ${stop.url}`;
+    // Only a refusal of the credentials blames the account; everything else is Keycloak's or the way to it.
+    if (stop.status >= 500 || stop.status === 404) return { reason: 'login_unavailable', message: answered };
+    if (stop.status === 429) return { reason: 'rate_limited', message: `${answered}${retryAfter(stop.retryAfter)}` };
+    if (stop.status >= 300 && stop.status < 400) return { reason: 'bad_answer', message: `${answered}: a redirect${stop.location ? ` to ${stop.location}` : ''}, not a token` };
+    if (stop.status === 400 || stop.status === 401 || stop.status === 403)
+      return { reason: 'login_failed', message: `${answered}${stop.body ? `: ${stop.body}` : ''}` };
+    return { reason: 'bad_answer', message: `${answered}${stop.body ? `: ${stop.body}` : ''}` };
   }
+  if (stop?.kind === 'bad_answer' && stop.side === 'keycloak') return { reason: 'bad_answer', message: stop.what };
+  const kcThrottled = kc.find((e) => e.status === 429);
+  if (kcThrottled) return { reason: 'rate_limited', message: `Keycloak ${describe(kcThrottled)}` };
   const kcRefused = kc.find((e) => (e.status === 400 || e.status === 401 || e.status === 403) && e.step === 'login');
   if (kcRefused) return { reason: 'login_failed', message: `Keycloak ${describe(kcRefused)} during login` };
 
@@ -51,8 +60,19 @@ function firstFailure(o: Observation): Failure | undefined {
     };
   }
   const serverError = app.find((e) => e.status >= 500);
-  if (serverError) return { reason: 'server_error', message: `the app ${describe(serverError)}` };
-  if (stop?.kind === 'http' && stop.status >= 500) return { reason: 'server_error', message: `${stop.method} ${stop.url} answered ${stop.status}` };
+  const httpStop = stop?.kind === 'http' ? stop : undefined;
+  if (serverError) return { reason: 'server_error', message: `the app ${describe(serverError)}${serverError.status === 503 ? retryAfter(httpStop?.retryAfter) : ''}` };
+  if (httpStop && httpStop.status >= 500) return { reason: 'server_error', message: `${httpStop.method} ${httpStop.url} answered ${httpStop.status}` };
+  const throttled = app.find((e) => e.status === 429);
+  if (throttled || httpStop?.status === 429) {
+    const what = throttled ? `the app ${describe(throttled)}` : `${httpStop!.method} ${httpStop!.url} answered 429`;
+    return { reason: 'rate_limited', message: `${what}${retryAfter(httpStop?.retryAfter)}` };
+  }
+  if (httpStop && httpStop.status >= 300 && httpStop.status < 400)
+    return {
+      reason: 'bad_answer',
+      message: `${httpStop.method} ${httpStop.url} answered ${httpStop.status}, a redirect${httpStop.location ? ` to ${httpStop.location}` : ' without a Location'}${at}`,
+    };
   const unreachable = app.find((e) => e.status === 0 && isBadEvent(e) && !isTimeout(e));
   if (stop?.kind === 'network') return { reason: 'network', message: `cannot reach ${stop.method} ${stop.url}: ${stop.code}` };
   if (unreachable) return { reason: 'network', message: `cannot reach ${unreachable.method} ${unreachable.url}: ${unreachable.failure}` };
@@ -63,12 +83,16 @@ function firstFailure(o: Observation): Failure | undefined {
   // 3. The page or API misbehaving without a telling status code.
   if (stop?.kind === 'login_page') {
     if (o.step === 'login') return { reason: 'login_failed', message: `still on the login page after submitting the credentials (${stop.where}), no error shown` };
+    // The API answering a login page to a bearer token: the token was not accepted (a proxy's or SSO's login).
+    if (o.probe === 'api') return { reason: 'auth_rejected', message: `logged in, but ${stop.where} instead of JSON${at}` };
     return { reason: 'page_broken', message: `a login page where the app should be (${stop.where})${at}: session lost` };
   }
+  // The target answered, but not as its contract says: one reason, whichever answer it was.
+  if (stop?.kind === 'bad_answer') return { reason: 'bad_answer', message: `${stop.what}${at}` };
   if (stop?.kind === 'reload_loop') return { reason: 'page_broken', message: `the page reloaded itself ${stop.count} times after login${at}` };
   if (stop?.kind === 'http') {
     if (o.step === 'upload') return { reason: 'upload_rejected', message: `upload refused: ${stop.status}${stop.body ? ` ${stop.body}` : ''}` };
-    return { reason: 'page_broken', message: `${stop.method} ${stop.url} answered ${stop.status}${stop.body ? `: ${stop.body}` : ''}` };
+    return { reason: 'bad_answer', message: `${stop.method} ${stop.url} answered ${stop.status}${stop.body ? `: ${stop.body}` : ''}${at}` };
   }
 
   // 4. The import's ending, when one was seen.
@@ -119,6 +143,8 @@ export function endingFailure(o: Pick<Observation, 'upload' | 'reasonTexts' | 'e
   const u = o.upload;
   if (!u || !isFinalStatus(u.status)) return undefined;
   if (u.status !== 'COMPLETED') return { reason: 'import_failed', message: `the canary import ended ${u.status}` };
+  if (typeof u.numberOfErrors !== 'number' || typeof u.numberImported !== 'number')
+    return { reason: 'bad_answer', message: `the canary import ended COMPLETED without its error and imported counts` };
   if ((u.numberImported ?? 0) >= 1)
     return { reason: 'canary_imported', message: `the canary was imported (numberImported ${u.numberImported}): its person id exists` };
   if (u.numberOfErrors !== 1 || u.numberImported !== 0)
@@ -132,6 +158,10 @@ export function endingFailure(o: Pick<Observation, 'upload' | 'reasonTexts' | 'e
       message: `COMPLETED, but the reason for import failure is "${o.reasonTexts.join(' | ') || '(empty)'}", expected "${o.expectedReason}"`,
     };
   return undefined;
+}
+
+function retryAfter(v: string | undefined): string {
+  return v ? ` (Retry-After: ${v})` : ' (no Retry-After)';
 }
 
 function isTimeout(e: ObservedHttp): boolean {

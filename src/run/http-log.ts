@@ -10,6 +10,10 @@ export interface TargetOrigins {
   app: string[];
 }
 
+/** Events kept per run, and how many of the first are always kept. */
+const MAX_EVENTS = 2_000;
+const HEAD_KEPT = 500;
+
 export class HttpLog {
   readonly events: ObservedHttp[] = [];
   private readonly open = new Map<number, { event: ObservedHttp; startMs: number }>();
@@ -52,10 +56,26 @@ export class HttpLog {
     o.event.status = status;
     o.event.durationMs = this.now() - o.startMs;
     if (failure) o.event.failure = failure;
-    this.events.push(o.event);
+    this.keep(o.event);
     if (isBadEvent(o.event)) for (const l of this.badListeners) l(o.event);
     return o.event;
   }
+
+  /**
+   * A page can send requests without end (a script in a loop): the first HEAD_KEPT events (where
+   * the first bad answer usually is) and the latest ones are kept, those between counted only.
+   */
+  private keep(e: ObservedHttp): void {
+    this.events.push(e);
+    if (this.events.length > MAX_EVENTS) {
+      const dropped = this.events.splice(HEAD_KEPT, 1)[0]!;
+      this.dropped[statusClass(dropped.status)]++;
+      this.droppedCount++;
+    }
+  }
+
+  private readonly dropped = Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>;
+  private droppedCount = 0;
 
   /** Called for every response that by itself fails a run. */
   onBad(listener: (e: ObservedHttp) => void): void {
@@ -77,8 +97,9 @@ export class HttpLog {
   summary(): HttpSummary {
     const byClass = Object.fromEntries(STATUS_CLASSES.map((c) => [c, 0])) as Record<StatusClass, number>;
     for (const e of this.events) byClass[statusClass(e.status)]++;
+    for (const c of STATUS_CLASSES) byClass[c] += this.dropped[c];
     const firstBad = this.events.find(isBadEvent);
-    const out: HttpSummary = { requests: this.events.length, byClass };
+    const out: HttpSummary = { requests: this.events.length + this.droppedCount, byClass };
     if (firstBad) out.firstBad = withoutSide(firstBad);
     return out;
   }

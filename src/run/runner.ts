@@ -1,6 +1,8 @@
 // One probe run against one target: secrets registered for redaction, the canary made, the
 // journey run under its deadline, what was seen classified, evidence kept on failure. Never
-// throws: whatever happens ends as a RunResult.
+// throws: whatever happens ends as a RunResult. Never hangs: the run ends by its deadline
+// (timeouts.run) plus STOP_GRACE_SECONDS, every call into the browser after a stop is bounded,
+// and a browser context that will not close in time is abandoned with its browser.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,10 +14,12 @@ import { resolveCredentials } from '../config/load.ts';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import { createEvidenceFolder, pruneEvidence, writeEvidence } from '../evidence/store.ts';
 import type { Logger } from '../log.ts';
-import { redactor } from '../redact.ts';
+import { redactor as processRedactor, type Redactor } from '../redact.ts';
 import { apiBase } from '../target/generic-upload.ts';
 import { openBrowserSession, type BrowserSession } from './browser-session.ts';
+import { LIKELY_CAUSE } from './causes.ts';
 import { classify } from './classify.ts';
+import { capDeep, capText } from './text.ts';
 import { HttpLog } from './http-log.ts';
 import type { Canary, Journey, Noted } from './journey.ts';
 import { isBadEvent, type ObservedHttp, type Observation, type Stop } from './observation.ts';
@@ -37,12 +41,36 @@ export interface RunRequest {
   onStep?: (step: StepResult) => void;
 }
 
-/** How long evidence collection may take after the journey ended. */
-const EVIDENCE_WITHIN_MS = 20_000;
+/**
+ * How long a run may take past its deadline: explaining the stop and freezing the page (2 s
+ * each), collecting evidence (7 s) and writing it (5 s), closing the browser context (2 s) and,
+ * when it will not close, its browser (2 s). Documented in docs/probes.md.
+ */
+export const STOP_GRACE_SECONDS = 20;
+const EXPLAIN_WITHIN_MS = 2_000;
+const FREEZE_WITHIN_MS = 2_000;
+const EVIDENCE_WITHIN_MS = 7_000;
+const EVIDENCE_WRITE_WITHIN_MS = 5_000;
+const CLOSE_WITHIN_MS = 2_000;
+/** Longest text in a result (target texts are capped at their source to limits.text already). */
+const RESULT_TEXT_CAP = 2_000;
 
 export async function runProbe(req: RunRequest): Promise<RunResult> {
-  const { probe, targetName, target, config } = req;
   const startedMs = Date.now();
+  // Tokens obtained during this run are secrets of this run only: gone with it.
+  const redactor = processRedactor.child();
+  try {
+    return await runJourney(req, redactor, startedMs);
+  } catch (err) {
+    // A fault in the runner itself (never in the journey: that ends as a stop) still gives a result.
+    const message = err instanceof Error ? `${err.name}: ${err.message.split('\n')[0]}` : String(err);
+    req.logger?.error({ event: 'runner_error', probe: req.probe, target: req.targetName, err: redactor.redact(String(err instanceof Error ? err.stack : err)) }, 'runner error');
+    return probeErrorResult(req, startedMs, redactor.redact(capText(message, RESULT_TEXT_CAP)));
+  }
+}
+
+async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number): Promise<RunResult> {
+  const { probe, targetName, target, config } = req;
   const log = new RunLog(redactor, req.logger, { probe, target: targetName });
 
   // The run's signal: the deadline, a cancellation from outside, or a fail-fast stop.
@@ -86,7 +114,8 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
   log.info('run started', { canary: canary.fileName });
   const journeyDone = (async () => {
     const credentials = await resolveCredentials(config, targetName);
-    redactor.add(credentials.password);
+    // Configured secrets stay registered process-wide (a bounded set), whatever their length.
+    processRedactor.add(credentials.password);
     canary.workbook = await buildCanaryWorkbook(canary.personId);
     journey = {
       probe,
@@ -124,8 +153,10 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
     stop = toStop(err);
     if (stop.kind === 'bug') log.error('probe error', { error: err instanceof Error ? err.stack : String(err) });
     if (session && journey) {
-      stop = await explainStop(journey, session.page, stop, steps.current).catch(() => stop!);
-      await session.freeze();
+      // A page stuck in a script loop answers nothing: each call is bounded, then the page is frozen.
+      const seen = stop;
+      stop = await within(explainStop(journey, session.page, seen, steps.current), EXPLAIN_WITHIN_MS).catch(() => seen);
+      await within(session.freeze(), FREEZE_WITHIN_MS).catch((e: unknown) => log.warn(`page not frozen: ${(e as Error).message}`));
     }
   } finally {
     clearTimeout(deadline);
@@ -134,67 +165,126 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
   // A fail-fast stop that landed as the last step was settling still counts.
   if (!stop && runCtl.signal.aborted) stop = toStop(runCtl.signal.reason);
 
-  const pending = pendingAtStop ?? http.pending();
-  const observation: Observation = {
-    probe,
-    http: [...http.events],
-    pending,
-    expectedReason: canary.expectedReason,
-  };
-  if (stop) {
-    observation.stop = stop;
-    if (steps.current) observation.step = steps.current;
+  let safe: RunResult;
+  let failed = false;
+  try {
+    const result = buildResult();
+    failed = !result.ok && !result.cancelled;
+    safe = redactor.redactDeep(capDeep(result, RESULT_TEXT_CAP));
+  } catch (err) {
+    // Building the result from what the target sent failed: still a result, with the real message.
+    log.error('result not built', { error: err instanceof Error ? err.stack : String(err) });
+    safe = probeErrorResult(req, startedMs, redactor.redact(capText(`result not built: ${(err as Error).message}`, RESULT_TEXT_CAP)));
+    failed = true;
   }
-  if (noted.appReloads !== undefined) observation.appReloads = noted.appReloads;
-  if (noted.uploadAccepted) observation.uploadAccepted = true;
-  if (noted.upload) observation.upload = noted.upload;
-  if (noted.reasonTexts) observation.reasonTexts = noted.reasonTexts;
-  const verdict = classify(observation);
-  const cancelled = stop?.kind === 'cancelled';
-
-  const finishedMs = Date.now();
-  const result: RunResult = {
-    probe,
-    target: targetName,
-    ok: verdict.ok,
-    startedAt: new Date(startedMs).toISOString(),
-    finishedAt: new Date(finishedMs).toISOString(),
-    durationSeconds: (finishedMs - startedMs) / 1000,
-    message: verdict.message,
-    steps: steps.steps,
-    http: http.summary(),
-    canary: canaryOutcome(canary, noted),
-  };
-  if (cancelled) result.cancelled = true;
-  if (!verdict.ok) {
-    result.reason = verdict.reason!;
-    if (verdict.likelyCause) result.likelyCause = verdict.likelyCause;
-    const failedStep = stop ? steps.current : firstBadStep(observation);
-    if (failedStep) result.failedStep = failedStep;
-    log.warn(`run failed: ${verdict.reason}: ${verdict.message}`);
-  } else {
-    log.info('run healthy');
-  }
-
-  const safe = redactor.redactDeep(result);
-  if (!verdict.ok && !cancelled) {
-    try {
-      safe.evidenceDir = await keepEvidence(req, safe, http, log, session);
-    } catch (err) {
-      log.error(`evidence not written: ${(err as Error).message}`);
+  if (failed) {
+    const kept = await within(keepEvidence(req, safe, http, log, redactor, session), EVIDENCE_WITHIN_MS + EVIDENCE_WRITE_WITHIN_MS).catch((err: unknown) => ({
+      error: (err as Error).message,
+    }));
+    if ('folder' in kept) safe.evidenceDir = kept.folder;
+    else {
+      safe.evidenceError = capText(redactor.redact(kept.error), 300);
+      log.error(`evidence not written: ${safe.evidenceError}`);
+      req.logger?.error({ event: 'evidence_write_failed', probe, target: targetName, error: safe.evidenceError }, 'evidence not written');
     }
   } else {
-    await session?.stopTrace();
+    await within(session?.stopTrace() ?? Promise.resolve(false), CLOSE_WITHIN_MS).catch(() => false);
   }
   const closed = session;
-  await closed?.close();
+  if (closed) await closeSession(closed, req, log);
   // A journey cut short by the deadline may still be opening its browser: close whatever it opens.
   void journeyDone
     .catch(() => {})
     .finally(() => {
-      if (session && session !== closed) void session.close();
+      if (session && session !== closed) void closeSession(session, req, log);
     });
   return safe;
+
+  function buildResult(): RunResult {
+    const pending = pendingAtStop ?? http.pending();
+    const observation: Observation = {
+      probe,
+      http: [...http.events],
+      pending,
+      expectedReason: canary.expectedReason,
+    };
+    if (stop) {
+      observation.stop = stop;
+      if (steps.current) observation.step = steps.current;
+    }
+    if (noted.appReloads !== undefined) observation.appReloads = noted.appReloads;
+    if (noted.uploadAccepted) observation.uploadAccepted = true;
+    if (noted.upload) observation.upload = noted.upload;
+    if (noted.reasonTexts) observation.reasonTexts = noted.reasonTexts;
+    const verdict = classify(observation);
+    const cancelled = stop?.kind === 'cancelled';
+
+    const finishedMs = Date.now();
+    const result: RunResult = {
+      probe,
+      target: targetName,
+      ok: verdict.ok,
+      startedAt: new Date(startedMs).toISOString(),
+      finishedAt: new Date(finishedMs).toISOString(),
+      durationSeconds: (finishedMs - startedMs) / 1000,
+      message: verdict.message,
+      steps: steps.steps,
+      http: http.summary(),
+      canary: canaryOutcome(canary, noted),
+    };
+    if (cancelled) result.cancelled = true;
+    if (!verdict.ok) {
+      result.reason = verdict.reason!;
+      if (verdict.likelyCause) result.likelyCause = verdict.likelyCause;
+      const failedStep = stop ? steps.current : firstBadStep(observation);
+      if (failedStep) result.failedStep = failedStep;
+      log.warn(`run failed: ${verdict.reason}: ${verdict.message}`);
+    } else {
+      log.info('run healthy');
+    }
+    return result;
+  }
+}
+
+/** Closes the run's context; one that will not close in time is abandoned with its browser (the warm browser relaunches). */
+async function closeSession(session: BrowserSession, req: RunRequest, log: RunLog): Promise<void> {
+  const closed = await within(session.close(), CLOSE_WITHIN_MS).then(
+    () => true,
+    () => false,
+  );
+  if (closed) return;
+  log.error(`browser context did not close within ${CLOSE_WITHIN_MS} ms: closing the browser`);
+  req.logger?.error({ event: 'browser_abandoned', probe: req.probe, target: req.targetName }, 'browser context did not close; browser closed');
+  const browser = req.browser ?? session.context.browser();
+  await within(browser?.close() ?? Promise.resolve(), CLOSE_WITHIN_MS).catch(() => {});
+}
+
+/** A result for a run the runner itself could not finish (never for a fault of the target). */
+function probeErrorResult(req: RunRequest, startedMs: number, message: string): RunResult {
+  const finishedMs = Date.now();
+  return {
+    probe: req.probe,
+    target: req.targetName,
+    ok: false,
+    reason: 'probe_error',
+    likelyCause: LIKELY_CAUSE.probe_error,
+    message,
+    startedAt: new Date(startedMs).toISOString(),
+    finishedAt: new Date(finishedMs).toISOString(),
+    durationSeconds: (finishedMs - startedMs) / 1000,
+    steps: [],
+    http: { requests: 0, byClass: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 } },
+  };
+}
+
+function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
+    }),
+  ]);
 }
 
 function firstBadStep(o: Observation): StepName | undefined {
@@ -229,10 +319,20 @@ function msSpan(from?: number, to?: number): number | undefined {
   return from !== undefined && to !== undefined && to >= from ? (to - from) / 1000 : undefined;
 }
 
-async function keepEvidence(req: RunRequest, result: RunResult, http: HttpLog, log: RunLog, session?: BrowserSession): Promise<string> {
+/**
+ * Keeps a failed run's evidence: old folders pruned first (so a full disk recovers), then the
+ * folder written; a failed write removes the half-written folder and says why.
+ */
+async function keepEvidence(
+  req: RunRequest,
+  result: RunResult,
+  http: HttpLog,
+  log: RunLog,
+  redactor: Redactor,
+  session?: BrowserSession,
+): Promise<{ folder: string }> {
   const { dir, keep } = req.config.evidence;
-  const folder = await createEvidenceFolder(dir, req.targetName, req.probe, new Date(result.startedAt));
-  result.evidenceDir = folder;
+  await pruneEvidence(dir, Math.max(0, keep - 1)).catch((err: unknown) => log.warn(`old evidence not pruned: ${(err as Error).message}`));
   let rawTracePath: string | undefined;
   let tmp: string | undefined;
   const collect = async () => {
@@ -245,13 +345,19 @@ async function keepEvidence(req: RunRequest, result: RunResult, http: HttpLog, l
     }
     return screenshot;
   };
-  const screenshot = await Promise.race([collect(), new Promise<undefined>((r) => setTimeout(() => r(undefined), EVIDENCE_WITHIN_MS).unref())]);
+  const screenshot = await within(collect(), EVIDENCE_WITHIN_MS).catch((err: unknown) => {
+    log.warn(`evidence collection cut short: ${(err as Error).message}`);
+    return undefined;
+  });
+  const folder = await createEvidenceFolder(dir, req.targetName, req.probe, new Date(result.startedAt));
   try {
-    const written = await writeEvidence(folder, { result, network: http.last(200), log: log.text(), screenshot, rawTracePath }, redactor);
+    const written = await writeEvidence(folder, { result: { ...result, evidenceDir: folder }, network: http.last(200), log: log.text(), screenshot, rawTracePath }, redactor);
     log.info('evidence written', { folder, files: written });
+    return { folder };
+  } catch (err) {
+    await rm(folder, { recursive: true, force: true }).catch(() => {});
+    throw err;
   } finally {
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    if (tmp) await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
-  await pruneEvidence(dir, keep);
-  return folder;
 }

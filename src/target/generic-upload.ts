@@ -1,22 +1,38 @@
 // The Bulk Upload back end's API (generic-upload), as a bearer-token client. Every call goes
-// through send(): recorded, bounded, and any answer other than the expected one ends the
-// journey with what was seen.
-import { bodySnippet, looksLikeLoginPage, send, type Exchange } from './http.ts';
+// through send(): recorded, bounded in time and size; every answer is validated against the
+// API's contract at this edge (zod), and anything else ends the journey saying what came.
+import { z } from 'zod';
+import { jsonBody, looksLikeLoginPage, send, unexpected, type Answer, type Exchange } from './http.ts';
 import { JourneyStop } from '../run/steps.ts';
+import { capText } from '../run/text.ts';
 
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-/** One upload as /status lists it (the fields the probe reads). */
-export interface Upload {
-  logId: number | string;
-  fileName: string;
-  fileStatus: string;
-  uploadedDate?: string;
-  jobStartTime?: string | null;
-  processedDate?: string | null;
-  username?: string;
-  numberOfErrors?: number | null;
-  numberImported?: number | null;
+/** Every fileStatus the API's enum has (INVALID_HEADERS exists but is never set). */
+export const FILE_STATUSES = ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'UNEXPECTED_ERROR', 'INVALID_FILE_FORMAT', 'INVALID_HEADERS'] as const;
+
+const localDateTime = z.string().max(64);
+const count = z.number().int().nonnegative().nullable().optional();
+
+/** One upload as /status lists it and POST /file answers it (the fields the probe reads). */
+export const uploadSchema = z.object({
+  logId: z.union([z.number().int(), z.string().min(1).max(64)]),
+  fileName: z.string().max(1024),
+  fileStatus: z.string().max(64),
+  uploadedDate: localDateTime.nullable().optional(),
+  jobStartTime: localDateTime.nullable().optional(),
+  processedDate: localDateTime.nullable().optional(),
+  numberOfErrors: count,
+  numberImported: count,
+});
+export type Upload = z.infer<typeof uploadSchema>;
+
+/** The limits the client reads answers under (bytes). */
+export interface ApiLimits {
+  statusList: number;
+  uploadAnswer: number;
+  errorWorkbook: number;
+  other: number;
 }
 
 /** The API base: apiPath absolute, or relative to the app's origin. */
@@ -27,52 +43,64 @@ export function apiBase(appUrl: string, apiPath: string): string {
 export class GenericUploadApi {
   constructor(
     private readonly base: string,
-    private readonly accessToken: string,
+    /** The current access token (renewed by the caller's session when it nears expiry). */
+    private readonly accessToken: (ex: Exchange) => Promise<string>,
+    private readonly limits: ApiLimits,
   ) {}
 
-  private headers(extra: Record<string, string> = {}) {
-    return { authorization: `Bearer ${this.accessToken}`, accept: 'application/json', ...extra };
+  private async headers(ex: Exchange, extra: Record<string, string> = {}) {
+    return { authorization: `Bearer ${await this.accessToken(ex)}`, accept: 'application/json', ...extra };
   }
 
   /** GET /status with Spring paging and filters. */
   async listUploads(ex: Exchange, params: { page?: number; size?: number; file?: string; sort?: string }): Promise<Upload[]> {
     const url = `${this.base}/status?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString()}`;
-    const res = await send<unknown>(ex, { method: 'GET', url, headers: this.headers() });
-    this.expect(res, 'GET', url, 200);
-    if (!Array.isArray(res.data)) throw new JourneyStop({ kind: 'page', what: `GET ${this.base}/status answered 200 but not a JSON list: ${bodySnippet(res.data)}` });
-    return res.data as Upload[];
+    const res = await send(ex, { method: 'GET', url, headers: await this.headers(ex), maxBytes: this.limits.statusList });
+    expectStatus(res, [200]);
+    return validate(res, z.array(z.unknown()).max(10_000), 'a JSON list of uploads').map((item, i) => validateUpload(res, item, `item ${i}`));
   }
 
-  /** POST /file, multipart part `file` as the UI sends it; the new upload's JSON. */
+  /** POST /file, multipart part `file` as the UI sends it; the new upload's JSON (200 today, 202 as documented). */
   async uploadFile(ex: Exchange, fileName: string, workbook: Buffer): Promise<Upload> {
     const url = `${this.base}/file`;
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(workbook)], { type: XLSX_TYPE }), fileName);
-    const res = await send<unknown>(ex, { method: 'POST', url, data: form, headers: this.headers() });
-    this.expect(res, 'POST', url, 200);
-    const up = res.data as Upload;
-    if (typeof res.data !== 'object' || !up || up.logId === undefined) {
-      throw new JourneyStop({ kind: 'page', what: `POST ${url} answered 200 without the new upload's JSON: ${bodySnippet(res.data)}` });
-    }
-    return up;
+    const res = await send(ex, { method: 'POST', url, data: form, headers: await this.headers(ex), maxBytes: this.limits.uploadAnswer });
+    expectStatus(res, [200, 202]);
+    return validateUpload(res, jsonBody(res, "the new upload's JSON"), 'the new upload');
   }
 
-  /** GET /uploadedFileErrors/{logId}: the error workbook. */
+  /** GET /uploadedFileErrors/{logId}: the error workbook, refused unread when larger than its limit. */
   async errorWorkbook(ex: Exchange, logId: string | number): Promise<Buffer> {
     const url = `${this.base}/uploadedFileErrors/${encodeURIComponent(String(logId))}`;
-    const res = await send<ArrayBuffer>(ex, { method: 'GET', url, headers: this.headers({ accept: '*/*' }), responseType: 'arraybuffer' });
-    this.expect(res, 'GET', url, 200);
-    return Buffer.from(res.data);
+    const res = await send(ex, { method: 'GET', url, headers: await this.headers(ex, { accept: '*/*' }), maxBytes: this.limits.errorWorkbook });
+    expectStatus(res, [200]);
+    return res.body;
   }
+}
 
-  private expect(res: { status: number; data: unknown; headers: Record<string, unknown> }, method: string, url: string, status: number) {
-    const plainUrl = url.split('?')[0]!;
-    if (looksLikeLoginPage(res.data, res.headers['content-type'])) {
-      throw new JourneyStop({ kind: 'login_page', where: `${method} ${plainUrl} answered ${res.status} with a login page` });
-    }
-    if (res.status !== status) {
-      const body = Buffer.isBuffer(res.data) || res.data instanceof ArrayBuffer ? Buffer.from(res.data as ArrayBuffer).toString('utf8') : res.data;
-      throw new JourneyStop({ kind: 'http', side: 'app', method, url: plainUrl, status: res.status, body: bodySnippet(body) });
-    }
+function expectStatus(res: Answer, ok: number[]): void {
+  if (ok.includes(res.status)) return;
+  // A login page, whatever its status, says the token was not accepted.
+  if (looksLikeLoginPage(res.body, res.headers['content-type'])) {
+    throw new JourneyStop({ kind: 'login_page', where: `${res.method} ${res.url} answered ${res.status} with a login page` });
   }
+  throw unexpected(res);
+}
+
+function validate<T>(res: Answer, schema: z.ZodType<T>, what: string): T {
+  const parsed = schema.safeParse(jsonBody(res, what));
+  if (parsed.success) return parsed.data;
+  throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `${res.method} ${res.url} answered ${res.status} with JSON that is not ${what}` });
+}
+
+function validateUpload(res: Answer, item: unknown, which: string): Upload {
+  const parsed = uploadSchema.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.') || 'value'}: ${i.message}`).join('; ');
+  throw new JourneyStop({
+    kind: 'bad_answer',
+    side: 'app',
+    what: `${res.method} ${res.url}: ${which} breaks the agreed shape (${capText(problems, 200)})`,
+  });
 }

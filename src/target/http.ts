@@ -1,16 +1,29 @@
-// One HTTP exchange with the target through axios: recorded in the run's HttpLog, bounded by
-// its own timeout and the step's signal, and turned into a JourneyStop when no answer comes.
-// Statuses are returned, not thrown: each caller decides what an answer means.
-import axios, { type AxiosRequestConfig, type AxiosResponse } from 'axios';
+// One HTTP exchange with the target through axios: recorded in the run's HttpLog, bounded in
+// time (headers AND body, by one total deadline) and in size, and turned into a JourneyStop
+// when no usable answer comes. Statuses are returned, not thrown: each caller decides what an
+// answer means. Bodies always arrive as bytes; callers parse them (see `jsonBody`).
+import axios, { type AxiosRequestConfig } from 'axios';
 import type { HttpLog } from '../run/http-log.ts';
+import type { Side } from '../run/observation.ts';
 import { JourneyStop } from '../run/steps.ts';
 import { stripQuery } from '../run/http-log.ts';
+import { capText } from '../run/text.ts';
 
 export interface Exchange {
   log: HttpLog;
-  /** Seconds one request may take (timeouts.request). */
+  /** Seconds one request may take, body included (timeouts.request). */
   timeoutSeconds: number;
   signal: AbortSignal;
+}
+
+/** An answer from the target, its body as bytes (never parsed by the HTTP client). */
+export interface Answer {
+  status: number;
+  headers: Record<string, string | undefined>;
+  body: Buffer;
+  url: string;
+  method: string;
+  side: Side;
 }
 
 const client = axios.create({
@@ -18,47 +31,155 @@ const client = axios.create({
   maxRedirects: 0,
   // Never pick up proxy settings from the environment: the probe talks to the target directly.
   proxy: false,
+  // The body is read as bytes and parsed by the caller: a broken body never becomes a half-parsed value.
+  responseType: 'arraybuffer',
+  transformResponse: [(data: unknown) => data],
+  decompress: true,
 });
 
-export async function send<T = unknown>(
-  ex: Exchange,
-  req: AxiosRequestConfig & { method: string; url: string },
-): Promise<AxiosResponse<T>> {
+export interface SendOptions {
+  method: string;
+  url: string;
+  /** Largest body accepted, in bytes; a larger one ends the journey with bad_answer. */
+  maxBytes: number;
+  headers?: Record<string, string>;
+  data?: unknown;
+}
+
+export async function send(ex: Exchange, req: SendOptions): Promise<Answer> {
   const method = req.method.toUpperCase();
+  const url = stripQuery(req.url);
   const id = ex.log.start(method, req.url);
   const side = ex.log.sideOf(req.url) ?? 'app';
+  // axios's own timeout ends when headers arrive; this one covers the body too.
+  const total = new AbortController();
+  const timer = setTimeout(() => total.abort(), ex.timeoutSeconds * 1000);
+  const signal = AbortSignal.any([ex.signal, total.signal]);
+  const config: AxiosRequestConfig = {
+    method,
+    url: req.url,
+    headers: req.headers,
+    data: req.data,
+    timeout: ex.timeoutSeconds * 1000,
+    signal,
+    maxContentLength: req.maxBytes,
+    maxBodyLength: Infinity,
+  };
   try {
-    const res = await client.request<T>({ ...req, method, timeout: ex.timeoutSeconds * 1000, signal: ex.signal });
+    const res = await client.request<ArrayBuffer>(config);
     ex.log.finish(id, res.status);
-    return res;
+    const headers: Record<string, string | undefined> = {};
+    for (const [k, v] of Object.entries(res.headers ?? {})) headers[k.toLowerCase()] = v === undefined || v === null ? undefined : String(v);
+    return { status: res.status, headers, body: Buffer.from(res.data ?? new ArrayBuffer(0)), url, method, side };
   } catch (err) {
     if (ex.signal.aborted) {
       // Left open on purpose: a request cut short by a deadline is one that never answered.
       throw ex.signal.reason;
     }
     const code = axios.isAxiosError(err) ? (err.code ?? 'ERR_NETWORK') : 'ERR_UNKNOWN';
-    const url = stripQuery(req.url);
-    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
+    const message = err instanceof Error ? err.message : String(err);
+    if (total.signal.aborted || code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
       ex.log.finish(id, 0, `timed out after ${ex.timeoutSeconds} s`);
       throw new JourneyStop({ kind: 'no_answer', side, method, url, seconds: ex.timeoutSeconds });
+    }
+    if (/maxContentLength/i.test(message)) {
+      ex.log.finish(id, 0, `answer larger than ${req.maxBytes} bytes`);
+      throw new JourneyStop({ kind: 'bad_answer', side, what: `${method} ${url} answered more than ${formatBytes(req.maxBytes)} (the limit for this answer): refused unread` });
     }
     const cause = axios.isAxiosError(err) && err.cause instanceof Error ? ((err.cause as NodeJS.ErrnoException).code ?? code) : code;
     ex.log.finish(id, 0, cause);
     throw new JourneyStop({ kind: 'network', side, method, url, code: cause });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** The body as text (UTF-8), at most `max` characters kept. */
+export function bodyText(a: Pick<Answer, 'body'>, max = 100_000): string {
+  return a.body.toString('utf8', 0, Math.min(a.body.length, max * 4)).slice(0, max);
+}
+
+/**
+ * The body parsed as JSON, or a bad_answer stop that says what came instead (HTML, truncated
+ * JSON, an empty body). A login page is reported as such: the caller's token was not accepted.
+ */
+export function jsonBody(a: Answer, what: string): unknown {
+  if (looksLikeLoginPage(a.body, a.headers['content-type'])) {
+    throw new JourneyStop({ kind: 'login_page', where: `${a.method} ${a.url} answered ${a.status} with a login page` });
+  }
+  const text = bodyText(a, a.body.length);
+  if (text.trim() === '') throw new JourneyStop({ kind: 'bad_answer', side: a.side, what: `${a.method} ${a.url} answered ${a.status} with an empty body where ${what} was expected` });
+  try {
+    return JSON.parse(text);
+  } catch {
+    const kind = /^\s*</.test(text) || /html/i.test(a.headers['content-type'] ?? '') ? 'an HTML page' : 'text that is not JSON (truncated or malformed)';
+    throw new JourneyStop({
+      kind: 'bad_answer',
+      side: a.side,
+      what: `${a.method} ${a.url} answered ${a.status} with ${kind} where ${what} was expected: ${bodySnippet(text, 120) ?? ''}`,
+    });
   }
 }
 
 /** The first line of a plain-text or JSON error body, short enough for a message. */
 export function bodySnippet(data: unknown, max = 160): string | undefined {
   if (data === undefined || data === null || data === '') return undefined;
-  const text = typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString('utf8') : JSON.stringify(data);
+  const text =
+    typeof data === 'string'
+      ? data.slice(0, 10_000)
+      : Buffer.isBuffer(data)
+        ? data.toString('utf8', 0, 10_000)
+        : safeJson(data).slice(0, 10_000);
   const line = text.split('\n')[0]!.trim();
-  return line.length > max ? `${line.slice(0, max)}…` : line;
+  if (line === '') return undefined;
+  return capText(line, max);
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
 }
 
 /** True when a body is an HTML login page (Keycloak's form) rather than the expected answer. */
 export function looksLikeLoginPage(data: unknown, contentType: unknown): boolean {
-  const text = typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString('utf8', 0, 20_000) : '';
+  const text = typeof data === 'string' ? data.slice(0, 20_000) : Buffer.isBuffer(data) ? data.toString('utf8', 0, 20_000) : '';
   if (!/html/i.test(String(contentType ?? '')) && !/^\s*</.test(text)) return false;
   return /kc-form-login|id="kc-login"|login-actions\/authenticate|openid-connect\/auth/i.test(text);
+}
+
+/** A redirect's target, query removed (it may carry codes or state). */
+export function redirectTarget(a: Answer): string | undefined {
+  const loc = a.headers.location;
+  if (!loc) return undefined;
+  try {
+    return capText(stripQuery(new URL(loc, a.url).toString()), 200);
+  } catch {
+    return capText(stripQuery(loc), 200);
+  }
+}
+
+/** An answer the caller cannot go on with, as a stop that keeps what tells the cause. */
+export function unexpected(a: Answer): JourneyStop {
+  const stop: Extract<ConstructorParameters<typeof JourneyStop>[0], { kind: 'http' }> = {
+    kind: 'http',
+    side: a.side,
+    method: a.method,
+    url: a.url,
+    status: a.status,
+  };
+  const body = bodySnippet(a.body);
+  if (body) stop.body = body;
+  const location = a.status >= 300 && a.status < 400 ? redirectTarget(a) : undefined;
+  if (location) stop.location = location;
+  if (a.headers['retry-after']) stop.retryAfter = capText(a.headers['retry-after'], 40);
+  return new JourneyStop(stop);
+}
+
+export function formatBytes(n: number): string {
+  if (n >= 1_048_576) return `${+(n / 1_048_576).toFixed(1)} MiB`;
+  if (n >= 1024) return `${+(n / 1024).toFixed(1)} KiB`;
+  return `${n} bytes`;
 }

@@ -1,7 +1,11 @@
-// Keycloak's token endpoint: the API probe logs in with a resource-owner password grant,
-// as the back end itself does for the bulk_upload service account.
-import { bodySnippet, looksLikeLoginPage, send, type Exchange } from './http.ts';
+// Keycloak's token endpoint: the API probe logs in with a resource-owner password grant, as the
+// back end itself does for the bulk_upload service account, and renews its token before it
+// expires (an import queue can be slower than a 5-minute token). Every answer is validated:
+// a token is a non-empty string or the login fails with bad_answer, never a half-token.
+import { z } from 'zod';
+import { jsonBody, looksLikeLoginPage, send, unexpected, type Answer, type Exchange } from './http.ts';
 import { JourneyStop } from '../run/steps.ts';
+import { capText } from '../run/text.ts';
 
 export interface KeycloakTarget {
   /** Base URL, with the /auth prefix for older Keycloak. */
@@ -18,41 +22,130 @@ export interface Tokens {
   accessToken: string;
   refreshToken?: string;
   idToken?: string;
+  /** Seconds the access token lives, as Keycloak said. */
   expiresIn?: number;
 }
 
-interface TokenAnswer {
-  access_token?: string;
-  refresh_token?: string;
-  id_token?: string;
-  expires_in?: number;
-  error?: string;
-  error_description?: string;
-}
+const token = z.string().min(8).max(16_384);
+const tokenAnswer = z.object({
+  access_token: token,
+  refresh_token: token.optional(),
+  id_token: token.optional(),
+  expires_in: z.number().positive().finite().optional(),
+});
+const errorAnswer = z.object({ error: z.string(), error_description: z.string().optional() });
 
-export async function passwordGrant(ex: Exchange, kc: KeycloakTarget, username: string, password: string): Promise<Tokens> {
+/** A grant's form body: password (login) or refresh_token (renewal). */
+type Grant = Record<string, string>;
+
+async function grant(ex: Exchange, kc: KeycloakTarget, form: Grant, maxBytes: number): Promise<Tokens> {
   const url = tokenEndpoint(kc);
-  const body = new URLSearchParams({ grant_type: 'password', client_id: kc.clientId, username, password, scope: 'openid' });
-  const res = await send<TokenAnswer | string>(ex, {
+  const body = new URLSearchParams({ client_id: kc.clientId, ...form });
+  const res = await send(ex, {
     method: 'POST',
     url,
+    maxBytes,
     data: body.toString(),
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
   });
-  const data = res.data;
-  if (res.status === 200 && typeof data === 'object' && data?.access_token) {
-    const t: Tokens = { accessToken: data.access_token };
-    if (data.refresh_token) t.refreshToken = data.refresh_token;
-    if (data.id_token) t.idToken = data.id_token;
-    if (data.expires_in) t.expiresIn = data.expires_in;
+  if (res.status === 200) return tokensFrom(res);
+  if (looksLikeLoginPage(res.body, res.headers['content-type'])) {
+    throw new JourneyStop({ kind: 'bad_answer', side: 'keycloak', what: `POST ${res.url} answered ${res.status} with a login page, not a token` });
+  }
+  if (res.status === 400 || res.status === 401) {
+    // invalid_grant: account disabled / bad credentials; unauthorized_client, invalid_client: client setup.
+    const e = errorAnswer.safeParse(safeJson(res));
+    if (e.success) throw new JourneyStop({ kind: 'login_rejected', text: capText(`${e.data.error}: ${e.data.error_description ?? ''}`.trim(), 200) });
+  }
+  throw unexpected(res);
+}
+
+function safeJson(res: Answer): unknown {
+  try {
+    return JSON.parse(res.body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+function tokensFrom(res: Answer): Tokens {
+  const parsed = tokenAnswer.safeParse(jsonBody(res, 'a token answer'));
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ');
+    throw new JourneyStop({ kind: 'bad_answer', side: 'keycloak', what: `POST ${res.url} answered 200 without a usable token (${capText(fields, 160)})` });
+  }
+  const d = parsed.data;
+  const t: Tokens = { accessToken: d.access_token };
+  if (d.refresh_token) t.refreshToken = d.refresh_token;
+  if (d.id_token) t.idToken = d.id_token;
+  if (d.expires_in) t.expiresIn = d.expires_in;
+  return t;
+}
+
+export function passwordGrant(ex: Exchange, kc: KeycloakTarget, username: string, password: string, maxBytes = 65_536): Promise<Tokens> {
+  return grant(ex, kc, { grant_type: 'password', username, password, scope: 'openid' }, maxBytes);
+}
+
+export interface TokenSessionOptions {
+  kc: KeycloakTarget;
+  username: string;
+  password: string;
+  maxBytes: number;
+  /** Every token obtained is handed here first (the run registers it as a secret). */
+  onTokens: (t: Tokens) => void;
+  /** Monotonic milliseconds. */
+  now?: () => number;
+}
+
+/**
+ * A logged-in session's access token, renewed before it expires: with the refresh token when
+ * there is one, else (or when the refresh is refused) with a new password grant. Renewal starts
+ * when a third of the token's life or 30 s is left, whichever is less.
+ */
+export class TokenSession {
+  private tokens?: Tokens;
+  private renewAt = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: TokenSessionOptions) {
+    this.now = opts.now ?? (() => performance.now());
+  }
+
+  async login(ex: Exchange): Promise<Tokens> {
+    const t = await passwordGrant(ex, this.opts.kc, this.opts.username, this.opts.password, this.opts.maxBytes);
+    this.keep(t);
     return t;
   }
-  if (looksLikeLoginPage(data, res.headers['content-type']) || (res.status === 200 && typeof data !== 'object')) {
-    throw new JourneyStop({ kind: 'login_page', where: `${url} (answered a page, not a token)` });
+
+  /** A token that is still good for a while; renews first when it is about to expire. */
+  async accessToken(ex: Exchange): Promise<string> {
+    if (!this.tokens) return (await this.login(ex)).accessToken;
+    if (this.now() < this.renewAt) return this.tokens.accessToken;
+    let renewed: Tokens | undefined;
+    if (this.tokens.refreshToken) {
+      renewed = await grant(ex, this.opts.kc, { grant_type: 'refresh_token', refresh_token: this.tokens.refreshToken }, this.opts.maxBytes).catch(
+        (err: unknown) => {
+          // A refused refresh (session ended, refresh token expired) is not an outage: log in again.
+          if (err instanceof JourneyStop && err.stop.kind === 'login_rejected') return undefined;
+          throw err;
+        },
+      );
+    }
+    renewed ??= await passwordGrant(ex, this.opts.kc, this.opts.username, this.opts.password, this.opts.maxBytes);
+    this.keep(renewed);
+    return renewed.accessToken;
   }
-  if ((res.status === 400 || res.status === 401) && typeof data === 'object' && data?.error) {
-    // invalid_grant: account disabled / bad credentials; unauthorized_client, invalid_client: client setup.
-    throw new JourneyStop({ kind: 'login_rejected', text: `${data.error}: ${data.error_description ?? ''}`.trim() });
+
+  /** How many times the token was renewed. */
+  renewals = -1;
+
+  private keep(t: Tokens): void {
+    this.opts.onTokens(t);
+    this.tokens = t;
+    this.renewals++;
+    const life = t.expiresIn ?? 300;
+    const margin = Math.min(30, life / 3);
+    this.renewAt = this.now() + (life - margin) * 1000;
   }
-  throw new JourneyStop({ kind: 'http', side: 'keycloak', method: 'POST', url, status: res.status, body: bodySnippet(data) });
 }
+

@@ -89,13 +89,29 @@ describe('classify', () => {
       expect(classify(stopped('login', { kind: 'http', side: 'keycloak', method: 'POST', url: `${KC}/token`, status: 401 }))).toMatchObject({ reason: 'login_failed' });
     });
 
-    it('a 200 that is really the login page: login_failed during login, page_broken after it', () => {
+    it('a 200 that is really the login page: login_failed during login; after it, auth_rejected from the API, page_broken in the browser', () => {
       const during = classify(stopped('login', { kind: 'login_page', where: `${KC}/auth` }));
       expect(during).toMatchObject({ reason: 'login_failed' });
       expect(during.message).toContain('still on the login page');
-      const after = classify(stopped('list_uploads', { kind: 'login_page', where: `GET ${API}/status answered 200 with a login page` }));
-      expect(after).toMatchObject({ reason: 'page_broken' });
-      expect(after.message).toContain('login page where the app should be');
+      const api = classify(stopped('list_uploads', { kind: 'login_page', where: `GET ${API}/status answered 200 with a login page` }));
+      expect(api).toMatchObject({ reason: 'auth_rejected' });
+      expect(api.message).toContain('with a login page instead of JSON');
+      const page = classify(stopped('open_page', { kind: 'login_page', where: `${KC}/auth` }, { probe: 'browser' }));
+      expect(page).toMatchObject({ reason: 'page_broken' });
+      expect(page.message).toContain('login page where the app should be');
+    });
+
+    it('Keycloak answering other than a refusal of the credentials does not blame the account', () => {
+      const token = (status: number, extra: Partial<Extract<Stop, { kind: 'http' }>> = {}) =>
+        classify(stopped('login', { kind: 'http', side: 'keycloak', method: 'POST', url: `${KC}/token`, status, ...extra }));
+      expect(token(404)).toMatchObject({ reason: 'login_unavailable' });
+      expect(token(503)).toMatchObject({ reason: 'login_unavailable' });
+      expect(token(429, { retryAfter: '30' })).toMatchObject({ reason: 'rate_limited', message: expect.stringContaining('Retry-After: 30') });
+      const redirect = token(302, { location: 'https://sso.example/login' });
+      expect(redirect).toMatchObject({ reason: 'bad_answer' });
+      expect(redirect.message).toContain('https://sso.example/login');
+      expect(token(400, { body: 'invalid_grant' })).toMatchObject({ reason: 'login_failed' });
+      expect(classify(stopped('login', { kind: 'bad_answer', side: 'keycloak', what: 'POST token answered 200 without a usable token' }))).toMatchObject({ reason: 'bad_answer' });
     });
 
     it('login_unavailable: Keycloak answers 5xx (not server_error, which is the API)', () => {
@@ -140,8 +156,37 @@ describe('classify', () => {
       expect(v.message).toContain('Unrecognised upload template');
     });
 
-    it('an unexpected 4xx elsewhere is page_broken, not upload_rejected', () => {
-      expect(classify(stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 404 }))).toMatchObject({ reason: 'page_broken' });
+    it('an unexpected 4xx elsewhere is bad_answer, not upload_rejected', () => {
+      expect(classify(stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 404 }))).toMatchObject({ reason: 'bad_answer' });
+    });
+
+    it('429 is rate_limited, with or without Retry-After; 503 is server_error', () => {
+      const throttled = (retryAfter?: string) =>
+        classify(
+          stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 429, ...(retryAfter ? { retryAfter } : {}) }, {
+            http: [ev('app', 'GET', `${API}/status`, 429, 'list_uploads')],
+          }),
+        );
+      expect(throttled('120')).toMatchObject({ reason: 'rate_limited', message: expect.stringContaining('Retry-After: 120') });
+      expect(throttled()).toMatchObject({ reason: 'rate_limited', message: expect.stringContaining('no Retry-After') });
+      const unavailable = stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 503 }, { http: [ev('app', 'GET', `${API}/status`, 503, 'list_uploads')] });
+      expect(classify(unavailable)).toMatchObject({ reason: 'server_error' });
+    });
+
+    it('a redirect from the API is reported as one, with where it points', () => {
+      const v = classify(stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 302, location: 'https://proxy.example/sso' }));
+      expect(v).toMatchObject({ reason: 'bad_answer' });
+      expect(v.message).toContain('redirect to https://proxy.example/sso');
+    });
+
+    it('an answer outside the contract is bad_answer, whichever answer it was', () => {
+      const v = classify(stopped('import_started', { kind: 'bad_answer', side: 'app', what: 'the canary upload 1 has fileStatus "ARCHIVED"' }));
+      expect(v).toMatchObject({ reason: 'bad_answer' });
+      expect(v.message).toContain('ARCHIVED');
+    });
+
+    it('COMPLETED without counts is bad_answer, not a TCS failure', () => {
+      expect(classify(healthy({ upload: { logId: '1', status: 'COMPLETED' } }))).toMatchObject({ reason: 'bad_answer' });
     });
   });
 
@@ -250,6 +295,8 @@ describe('classify', () => {
       healthy({ upload: { status: 'COMPLETED', numberOfErrors: 0, numberImported: 1 } }),
       stopped('open_page', { kind: 'reload_loop', count: 5 }),
       stopped('upload', { kind: 'bug', message: 'boom' }),
+      stopped('list_uploads', { kind: 'bad_answer', side: 'app', what: 'truncated JSON' }),
+      stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: API, status: 429 }),
     ];
     for (const c of cases) seen.add(classify(c).reason!);
     expect([...seen].sort()).toEqual([...FAILURE_REASONS].sort());

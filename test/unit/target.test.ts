@@ -35,7 +35,7 @@ describe('answers', () => {
     expect(bodySnippet('File uploaded cannot be processed : Unrecognised upload template\n\tat x.y')).toBe(
       'File uploaded cannot be processed : Unrecognised upload template',
     );
-    expect(bodySnippet('x'.repeat(300))).toHaveLength(161);
+    expect(bodySnippet('x'.repeat(300))).toBe(`${'x'.repeat(160)}… (300 characters)`);
     expect(bodySnippet('')).toBeUndefined();
     expect(bodySnippet({ error: 'invalid_grant' })).toBe('{"error":"invalid_grant"}');
   });
