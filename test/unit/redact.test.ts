@@ -70,4 +70,51 @@ describe('Redactor', () => {
     const line = 'GET http://127.0.0.1:18080/generic-upload/api/status answered 401 (step list_uploads)';
     expect(r.redact(line)).toBe(line);
   });
+
+  it('refuses anything but a string of a sane length: an odd token answer poisons nothing', () => {
+    const r = new Redactor();
+    for (const odd of [{}, '', '   ', 123, null, undefined, ['x'], 'x'.repeat(20_000)]) expect(r.add(odd)).toBe(false);
+    expect(r.size).toBe(0);
+    expect(r.redact('ordinary text stays')).toBe('ordinary text stays');
+    expect(r.redactDeep({ a: 'still fine' })).toEqual({ a: 'still fine' });
+  });
+
+  it('redacts configured secrets from 3 characters on, in every spelling', () => {
+    const r = new Redactor();
+    const short = 'a&"';
+    expect(r.add(short)).toBe(true);
+    for (const spelling of [short, encodeURIComponent(short), JSON.stringify(short).slice(1, -1)]) expect(r.redact(`x ${spelling} y`)).toBe(`x ${REDACTED} y`);
+  });
+
+  it('redactDeep works on parsed values: an escaped quote after a header name never breaks the value', () => {
+    const r = new Redactor();
+    const body = { error: 'server said cookie: abc\\"def and authorization: x\\"y', nested: [{ text: 'Bearer abc.def "quoted"' }] };
+    const out = r.redactDeep(body);
+    expect(out.error).toBe(`server said cookie: ${REDACTED}\\"def and authorization: ${REDACTED}\\"y`);
+    expect(JSON.parse(JSON.stringify(out))).toEqual(out);
+    const cyclic: Record<string, unknown> = { a: 'x' };
+    cyclic.self = cyclic;
+    expect(() => r.redactDeep(cyclic)).not.toThrow();
+  });
+
+  it("a run's child holds its tokens; they are gone with it and the process-wide list does not grow", () => {
+    const base = new Redactor();
+    base.add(PASSWORD);
+    const before = base.size;
+    for (let run = 0; run < 1000; run++) {
+      const child = base.child();
+      child.add(`token-of-run-${run}-${'x'.repeat(40)}`);
+      expect(child.redact(`a ${PASSWORD} b token-of-run-${run}-${'x'.repeat(40)}`)).toBe(`a ${REDACTED} b ${REDACTED}`);
+    }
+    expect(base.size).toBe(before);
+    expect(base.redact(`token-of-run-1-${'x'.repeat(40)}`)).toContain('token-of-run-1');
+  });
+
+  it('a child sees secrets its parent learns later', () => {
+    const base = new Redactor();
+    const child = base.child();
+    expect(child.redact(`x ${PASSWORD}`)).toContain(PASSWORD);
+    base.add(PASSWORD);
+    expect(child.redact(`x ${PASSWORD}`)).toBe(`x ${REDACTED}`);
+  });
 });

@@ -1,6 +1,6 @@
 // The runner's promises without a target: it never throws, ends by its deadlines when the
 // target never answers, and keeps scrubbed evidence of a failed run.
-import { mkdtemp, readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -76,5 +76,29 @@ describe('runProbe', () => {
     expect(r.cancelled).toBe(true);
     expect(r.durationSeconds).toBeLessThan(1);
     expect(r.evidenceDir).toBeUndefined();
+  });
+
+  it('evidence that cannot be written leaves the result without a folder, says why, and the next run keeps its evidence', async () => {
+    const c = await config('http://127.0.0.1:9');
+    const good = c.evidence.dir;
+    // A file where the evidence folder should be: every write fails, as on a full or read-only disk.
+    const blocked = join(good, 'blocked');
+    await writeFile(blocked, 'not a folder');
+    c.evidence = { ...c.evidence, dir: blocked };
+    const r = await runProbe({ probe: 'api', targetName: 't', target: c.targets.t!, config: c });
+    expect(r).toMatchObject({ ok: false, reason: 'login_unavailable' });
+    expect(r.evidenceDir).toBeUndefined();
+    expect(r.evidenceError).toMatch(/ENOTDIR|EEXIST|not a directory/i);
+    c.evidence = { ...c.evidence, dir: good };
+    const next = await runProbe({ probe: 'api', targetName: 't', target: c.targets.t!, config: c });
+    expect(next.evidenceDir).toBeDefined();
+    expect(next.evidenceError).toBeUndefined();
+  });
+
+  it('old evidence is pruned before a new folder is written, so a full evidence folder recovers', async () => {
+    const c = await config('http://127.0.0.1:9');
+    c.evidence = { ...c.evidence, keep: 2 };
+    for (let i = 0; i < 4; i++) await runProbe({ probe: 'api', targetName: 't', target: c.targets.t!, config: c });
+    expect(await readdir(join(c.evidence.dir, 't', 'api'))).toHaveLength(2);
   });
 });
