@@ -89,6 +89,9 @@ export function isFinalStatus(status: string | undefined): boolean {
   return status !== undefined && (FINAL_STATUSES as readonly string[]).includes(status);
 }
 
+/** The failure text of an answer the probe refused to read (over its size limit): the target answered, so it is no network fault. */
+export const REFUSED_UNREAD = 'refused unread';
+
 /**
  * A response that by itself fails a run: 401/403, 5xx, or no answer (navigation aborts excepted).
  * Keycloak's own 4xx are left to the login step to judge: keycloak-js probes session endpoints
@@ -97,5 +100,5 @@ export function isFinalStatus(status: string | undefined): boolean {
 export function isBadEvent(e: HttpEvent & { side?: Side }): boolean {
   if (e.status >= 500) return true;
   if ((e.status === 401 || e.status === 403) && e.side !== 'keycloak') return true;
-  return e.status === 0 && e.failure !== undefined && !/ERR_ABORTED|aborted|cancel/i.test(e.failure);
+  return e.status === 0 && e.failure !== undefined && !/ERR_ABORTED|aborted|cancel/i.test(e.failure) && !e.failure.startsWith(REFUSED_UNREAD);
 }

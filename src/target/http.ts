@@ -6,6 +6,7 @@ import axios, { type AxiosRequestConfig } from 'axios';
 import type { HttpLog } from '../run/http-log.ts';
 import type { Side } from '../run/observation.ts';
 import { JourneyStop } from '../run/steps.ts';
+import { REFUSED_UNREAD } from '../run/observation.ts';
 import { stripQuery } from '../run/http-log.ts';
 import { capText } from '../run/text.ts';
 
@@ -83,7 +84,7 @@ export async function send(ex: Exchange, req: SendOptions): Promise<Answer> {
       throw new JourneyStop({ kind: 'no_answer', side, method, url, seconds: ex.timeoutSeconds });
     }
     if (/maxContentLength/i.test(message)) {
-      ex.log.finish(id, 0, `answer larger than ${req.maxBytes} bytes`);
+      ex.log.finish(id, 0, `${REFUSED_UNREAD}: larger than ${req.maxBytes} bytes`);
       throw new JourneyStop({ kind: 'bad_answer', side, what: `${method} ${url} answered more than ${formatBytes(req.maxBytes)} (the limit for this answer): refused unread` });
     }
     const cause = axios.isAxiosError(err) && err.cause instanceof Error ? ((err.cause as NodeJS.ErrnoException).code ?? code) : code;
