@@ -1,7 +1,11 @@
 // The hostile target itself, checked directly over HTTP: healthy by default, and each
 // misbehaviour really happens as described. If one of these fails, a failing row in
 // hostile.test.ts says nothing about the product.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import JSZip from 'jszip';
 import axios, { type AxiosResponse } from 'axios';
 import ExcelJS from 'exceljs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -18,6 +22,7 @@ import {
   type HostileScenario,
   type HostileTarget,
 } from '../support/hostile-target.ts';
+import { scanDir, scanText, secretSet } from '../support/leak-scan.ts';
 
 let t: HostileTarget;
 const http = axios.create({ validateStatus: () => true, maxRedirects: 0, proxy: false, timeout: 15_000 });
@@ -332,11 +337,17 @@ describe('GET /status misbehaves', () => {
 describe("the canary's row in /status misbehaves", () => {
   async function canaryRow(scenario: HostileScenario, waitMs: number) {
     const tok = await accessToken();
+    const earlier = await uploadCanary(tok); // uploaded before the scenario: left alone
+    t.set(scenario);
     const up = await uploadCanary(tok);
     expect(up.status).toBe(200);
     expect(up.data.fileStatus).toBe('PENDING'); // POST /file itself stays healthy
-    t.set(scenario);
     await sleep(waitMs);
+    const all = (await status(tok, 'page=0&size=50')).data as Array<Record<string, unknown>>;
+    const before = all.find((u) => u.logId === earlier.data.logId);
+    expect(before).toBeDefined();
+    expect(typeof before!.fileStatus).toBe('string');
+    if (before!.fileStatus === 'COMPLETED') expect(before).toMatchObject({ numberOfErrors: 1, numberImported: 0 });
     const list = (await status(tok, `file=${encodeURIComponent(up.data.fileName)}&page=0&size=5`)).data as Array<Record<string, unknown>>;
     return list.find((u) => u.fileName === up.data.fileName);
   }
@@ -416,5 +427,35 @@ describe('the admin page misbehaves', () => {
     expect(r.headersAfterMs).toBeLessThan(500);
     expect(r.body.toString()).toContain('<div id="app">');
     expect(r.ended).toBe('still open');
+  });
+});
+
+describe('the leak scanner', () => {
+  it('finds the planted password in every spelling, cut short, and a token inside a zip entry', async () => {
+    const set = secretSet([
+      { what: 'password', value: PLANTED_PASSWORD, prefix: 7 },
+      { what: 'token', value: 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789_-', prefix: 20 },
+    ]);
+    for (const spelling of [
+      PLANTED_PASSWORD,
+      encodeURIComponent(PLANTED_PASSWORD),
+      new URLSearchParams({ p: PLANTED_PASSWORD }).toString(),
+      JSON.stringify({ p: PLANTED_PASSWORD }),
+      JSON.stringify(JSON.stringify({ p: PLANTED_PASSWORD })),
+      'password=Pl4nted&[redacted]',
+    ]) {
+      expect(scanText('text', `before ${spelling} after`, set), spelling).toEqual([{ where: 'text', what: 'password' }]);
+    }
+    expect(scanText('text', 'password=[redacted] token [redacted]', set)).toEqual([]);
+    const dir = await mkdtemp(join(tmpdir(), 'bup-leak-scan-'));
+    try {
+      const zip = new JSZip();
+      zip.file('trace.trace', `{"headers":[{"name":"authorization","value":"Bearer AbCdEfGhIjKlMnOpQrSt…"}]}`);
+      await writeFile(join(dir, 'trace.zip'), await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+      const { leaks } = await scanDir(dir, set);
+      expect(leaks).toContainEqual({ where: `${join(dir, 'trace.zip')}!trace.trace`, what: 'token' });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

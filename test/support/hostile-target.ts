@@ -54,6 +54,7 @@ export const HOSTILE_SCENARIOS = [
   'canary-status-unknown', // fileStatus ARCHIVED
   'canary-status-missing', // no fileStatus field
   'canary-row-missing', // the canary is not listed at all
+  // (the canary-row scenarios act on the canary uploaded while they are in force, not on earlier ones)
   'counts-as-strings', // COMPLETED with numberOfErrors "1", numberImported "0"
   'counts-missing', // COMPLETED without numberOfErrors / numberImported
   // GET /uploadedFileErrors/{logId}
@@ -117,6 +118,8 @@ interface StoredUpload {
   lastName: string;
   /** A canary the probe uploaded (as opposed to someone else's older upload). */
   mine: boolean;
+  /** The scenario in force when it was uploaded: canary-row scenarios act on that run's canary only. */
+  uploadedUnder?: HostileScenario;
   personId?: number;
   /** For seeded uploads: a fixed status. */
   fixed?: { status: string; errors: number; imported: number; startedAt: number; processedAt: number };
@@ -424,7 +427,7 @@ export async function startHostileTarget(opts: { username?: string; password?: s
     const t = Date.now();
     const file = typeof query.file === 'string' ? query.file.toLowerCase() : undefined;
     const matching = uploads.filter((u) => !file || u.fileName.toLowerCase().includes(file));
-    const rows = hideMine ? matching.filter((u) => !u.mine) : matching;
+    const rows = hideMine ? matching.filter((u) => !(u.mine && u.uploadedUnder === scenario)) : matching;
     if (rows.length !== matching.length) hit('canary-row-missing');
     const [prop, direction] = typeof query.sort === 'string' ? query.sort.split(',') : [];
     const key = prop === 'fileName' ? 'fileName' : 'logId';
@@ -437,7 +440,8 @@ export async function startHostileTarget(opts: { username?: string; password?: s
 
   /** The canary-row scenarios: how the probe's own upload is misrepresented. */
   const canaryShaped = (u: StoredUpload, json: Record<string, unknown>): Record<string, unknown> => {
-    if (!u.mine) return json;
+    // Only the canary uploaded under the scenario: earlier runs' canaries stay as they were.
+    if (!u.mine || u.uploadedUnder !== scenario) return json;
     switch (scenario) {
       case 'canary-status-unknown':
         hit(scenario);
@@ -613,6 +617,7 @@ export async function startHostileTarget(opts: { username?: string; password?: s
       firstName: 'Probe',
       lastName: 'Canary',
       mine: true,
+      uploadedUnder: scenario,
       personId: await personIdOf(f.buffer),
     };
     uploads.push(u);
