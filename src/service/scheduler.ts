@@ -6,6 +6,10 @@
 // - Whatever a run does (fails, throws, hangs) the job is scheduled again.
 // - stop() aborts the runs in flight; they are recorded as cancelled.
 // A tick (default every second) starts due jobs; /healthz watches that it keeps ticking.
+// Due times, deadlines and durations use a monotonic clock: a wall-clock jump (NTP, a VM
+// resumed, DST on a badly set host) neither pauses probing nor makes a run look stuck. Wall
+// time is only for display (ISO timestamps).
+import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright-core';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
@@ -49,6 +53,8 @@ export interface SchedulerOptions {
   /** Extra time a runner gets past its own deadline before the scheduler cuts it off. */
   graceSeconds?: number;
   random?: () => number;
+  /** Monotonic clock in ms (default performance.now); tests may drive it. */
+  now?: () => number;
 }
 
 /** Every probe × target pair the config asks for, optionally narrowed to some targets. */
@@ -79,10 +85,17 @@ class DeadlineSignal extends Error {
   }
 }
 
+/** A moment on both clocks: `mono` to measure with, `wall` (ms since epoch) to show. */
+interface Instant {
+  mono: number;
+  wall: number;
+}
+
 interface Slot {
   job: Job;
+  /** Monotonic ms. */
   nextDue: number;
-  inFlight?: { controller: AbortController; startedAt: number; done: Promise<void> };
+  inFlight?: { controller: AbortController; started: Instant; done: Promise<void> };
   state: JobState;
 }
 
@@ -92,16 +105,18 @@ export class Scheduler {
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private started = false;
-  private lastTick = 0;
+  private lastTick?: Instant;
   private readonly tickMs: number;
   private readonly graceMs: number;
   private readonly random: () => number;
+  private readonly now: () => number;
 
   constructor(private readonly opts: SchedulerOptions) {
     this.jobs = jobsFor(opts.config, opts.targets);
     this.tickMs = opts.tickMs ?? 1000;
     this.graceMs = (opts.graceSeconds ?? 10) * 1000;
     this.random = opts.random ?? Math.random;
+    this.now = opts.now ?? (() => performance.now());
     this.slots = this.jobs.map((job) => ({
       job,
       nextDue: 0,
@@ -112,7 +127,7 @@ export class Scheduler {
   start(): void {
     if (this.started) return;
     this.started = true;
-    const now = Date.now();
+    const now = this.now();
     // Spread the first runs by the jitter so probes of one target do not all start at once.
     for (const s of this.slots) this.setNext(s, now + this.jitterMs(s.job));
     this.tick();
@@ -133,15 +148,23 @@ export class Scheduler {
     return this.started && !this.stopping;
   }
 
-  /** Time of the last tick (ms since epoch), 0 before the first. */
+  /** Wall time of the last tick (ms since epoch, for display), 0 before the first. */
   get lastTickAt(): number {
-    return this.lastTick;
+    return this.lastTick?.wall ?? 0;
   }
 
-  /** Jobs whose run has outlived its deadline plus twice the grace: the scheduler is stuck on them. */
-  overdueJobs(now = Date.now()): JobState[] {
+  /** Milliseconds since the last tick on the monotonic clock; undefined before the first. */
+  sinceLastTickMs(now = this.now()): number | undefined {
+    return this.lastTick && now - this.lastTick.mono;
+  }
+
+  /**
+   * Jobs whose run has outlived its deadline plus twice the grace: the scheduler is stuck on
+   * them. `now` is on the monotonic clock.
+   */
+  overdueJobs(now = this.now()): JobState[] {
     return this.slots
-      .filter((s) => s.inFlight && now - s.inFlight.startedAt > s.job.deadlineSeconds * 1000 + 2 * this.graceMs)
+      .filter((s) => s.inFlight && now - s.inFlight.started.mono > s.job.deadlineSeconds * 1000 + 2 * this.graceMs)
       .map((s) => ({ ...s.state }));
   }
 
@@ -150,11 +173,20 @@ export class Scheduler {
   }
 
   private tick(): void {
-    this.lastTick = Date.now();
+    this.lastTick = this.instant();
     if (this.stopping) return;
     for (const s of this.slots) {
-      if (!s.inFlight && this.lastTick >= s.nextDue) this.launch(s);
+      if (!s.inFlight && this.lastTick.mono >= s.nextDue) this.launch(s);
     }
+  }
+
+  private instant(): Instant {
+    return { mono: this.now(), wall: Date.now() };
+  }
+
+  /** The wall time a monotonic moment corresponds to, as of now. */
+  private wallOf(mono: number): Date {
+    return new Date(Date.now() + (mono - this.now()));
   }
 
   private jitterMs(job: Job): number {
@@ -163,16 +195,16 @@ export class Scheduler {
 
   private setNext(s: Slot, at: number): void {
     s.nextDue = at;
-    s.state.nextRunAt = new Date(at).toISOString();
+    s.state.nextRunAt = this.wallOf(at).toISOString();
   }
 
   private launch(s: Slot): void {
     const controller = new AbortController();
-    const startedAt = Date.now();
+    const started = this.instant();
     s.state.running = true;
-    s.state.runningSince = new Date(startedAt).toISOString();
+    s.state.runningSince = new Date(started.wall).toISOString();
     s.state.nextRunAt = undefined;
-    const done = this.execute(s.job, controller, startedAt).then(async (result) => {
+    const done = this.execute(s.job, controller, started).then(async (result) => {
       s.state.running = false;
       s.state.runningSince = undefined;
       s.state.runs++;
@@ -183,14 +215,14 @@ export class Scheduler {
         this.opts.logger?.error({ event: 'record_failed', err: e }, 'recording a run result failed');
       }
       // Next start: one interval after this start, or right after this run if it overran.
-      this.setNext(s, Math.max(startedAt + s.job.intervalSeconds * 1000, Date.now()) + this.jitterMs(s.job));
+      this.setNext(s, Math.max(started.mono + s.job.intervalSeconds * 1000, this.now()) + this.jitterMs(s.job));
       s.inFlight = undefined;
     });
-    s.inFlight = { controller, startedAt, done };
+    s.inFlight = { controller, started, done };
   }
 
   /** One run; always resolves to a RunResult, whatever the runner does. */
-  private async execute(job: Job, controller: AbortController, startedAt: number): Promise<RunResult> {
+  private async execute(job: Job, controller: AbortController, startedAt: Instant): Promise<RunResult> {
     const { signal } = controller;
     // Safety net behind the runner's own deadline.
     const cutoff = setTimeout(
@@ -221,7 +253,7 @@ export class Scheduler {
       return outcome;
     } catch (e) {
       if (signal.aborted) return this.fromAbort(job, startedAt, signal.reason, String(e));
-      return synthetic(job, startedAt, {
+      return this.synthetic(job, startedAt, {
         reason: 'probe_error',
         message: `the probe could not run: ${e instanceof Error ? e.message : String(e)}`,
       });
@@ -231,38 +263,37 @@ export class Scheduler {
   }
 
   /** The scheduler aborted this run: on shutdown it is cancelled, past the deadline a timeout. */
-  private fromAbort(job: Job, startedAt: number, why: unknown, detail: string, result?: RunResult): RunResult {
+  private fromAbort(job: Job, startedAt: Instant, why: unknown, detail: string, result?: RunResult): RunResult {
     if (why instanceof DeadlineSignal) {
-      const base = result ?? synthetic(job, startedAt, { reason: 'timeout', message: why.message });
-      const now = Date.now();
+      const base = result ?? this.synthetic(job, startedAt, { reason: 'timeout', message: why.message });
       return {
         ...base,
         ok: false,
         cancelled: false,
         reason: 'timeout',
         message: `${why.message} (${detail})`,
-        startedAt: new Date(startedAt).toISOString(),
-        finishedAt: new Date(now).toISOString(),
-        durationSeconds: (now - startedAt) / 1000,
+        startedAt: new Date(startedAt.wall).toISOString(),
+        finishedAt: new Date().toISOString(),
+        durationSeconds: (this.now() - startedAt.mono) / 1000,
       };
     }
     if (result) return { ...result, ok: false, cancelled: true };
-    return { ...synthetic(job, startedAt, { message: `cancelled: ${detail}` }), cancelled: true };
+    return { ...this.synthetic(job, startedAt, { message: `cancelled: ${detail}` }), cancelled: true };
   }
-}
 
-function synthetic(job: Job, startedAt: number, f: { reason?: RunResult['reason']; message: string }): RunResult {
-  const finished = Date.now();
-  return {
-    probe: job.probe,
-    target: job.targetName,
-    ok: false,
-    reason: f.reason,
-    message: f.message,
-    startedAt: new Date(startedAt).toISOString(),
-    finishedAt: new Date(finished).toISOString(),
-    durationSeconds: (finished - startedAt) / 1000,
-    steps: [],
-    http: { requests: 0, byClass: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 } },
-  };
+  /** A result the scheduler writes itself, for a run the runner could not report. */
+  private synthetic(job: Job, startedAt: Instant, f: { reason?: RunResult['reason']; message: string }): RunResult {
+    return {
+      probe: job.probe,
+      target: job.targetName,
+      ok: false,
+      reason: f.reason,
+      message: f.message,
+      startedAt: new Date(startedAt.wall).toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationSeconds: (this.now() - startedAt.mono) / 1000,
+      steps: [],
+      http: { requests: 0, byClass: { '1xx': 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, none: 0 } },
+    };
+  }
 }

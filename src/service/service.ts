@@ -26,6 +26,8 @@ export interface ServiceOptions {
   port?: number;
   tickMs?: number;
   graceSeconds?: number;
+  /** Monotonic clock in ms for the scheduler and health (default performance.now). */
+  now?: () => number;
   launchBrowser?: BrowserLauncher;
 }
 
@@ -96,6 +98,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     logger,
     tickMs,
     graceSeconds: opts.graceSeconds,
+    now: opts.now,
   });
   for (const job of scheduler.jobs) {
     metrics.prepare(job.probe, job.targetName);
@@ -106,8 +109,12 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const health = (): HealthReport => {
     const problems: string[] = [];
     if (!scheduler.isRunning) problems.push('scheduler not running');
-    const sinceTick = Date.now() - scheduler.lastTickAt;
-    if (scheduler.isRunning && sinceTick > Math.max(10_000, 5 * tickMs)) problems.push(`scheduler last ticked ${Math.round(sinceTick / 1000)} s ago`);
+    if (scheduler.isRunning) {
+      // Monotonic: a wall-clock jump must not look like a stalled scheduler.
+      const sinceTick = scheduler.sinceLastTickMs();
+      if (sinceTick === undefined) problems.push('scheduler has not ticked yet');
+      else if (sinceTick > Math.max(10_000, 5 * tickMs)) problems.push(`scheduler last ticked ${Math.round(sinceTick / 1000)} s ago`);
+    }
     for (const j of scheduler.overdueJobs()) problems.push(`${j.probe} → ${j.target} stuck since ${j.runningSince}`);
     return { ok: problems.length === 0, problems, lastTickAt: scheduler.lastTickAt ? new Date(scheduler.lastTickAt).toISOString() : undefined };
   };

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright-core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Scheduler, jobsFor, type ScheduledRunRequest } from '../../src/service/scheduler.ts';
 import { WarmBrowser } from '../../src/service/warm-browser.ts';
 import type { RunResult } from '../../src/run/result.ts';
@@ -175,7 +176,7 @@ describe('Scheduler', () => {
     s.start();
     await sleep(30);
     expect(s.overdueJobs()).toEqual([]);
-    expect(s.overdueJobs(Date.now() + 201_000)).toMatchObject([{ probe: 'api', target: 'box', running: true }]);
+    expect(s.overdueJobs(performance.now() + 201_000)).toMatchObject([{ probe: 'api', target: 'box', running: true }]);
     // stop() must not wait for a runner that never answers longer than the grace.
   }, 5000);
 
@@ -239,6 +240,118 @@ describe('Scheduler', () => {
     expect(browserResults[0]!.message).toMatch(/chromium would not start/);
     expect(r.calls.filter((c) => c.req.probe === 'browser').every((c) => c.req.browser === browser)).toBe(true);
     expect(r.calls.filter((c) => c.req.probe === 'api').every((c) => c.req.browser === undefined)).toBe(true);
+  });
+
+  it('a wall-clock jump of ±2 h neither pauses probing nor makes the run in flight look stuck', async () => {
+    const HOURS_2 = 2 * 3600_000;
+    const config = { ...cfg({ interval: 0.2, runDeadline: 0.5 }), probes: ['api' as const] };
+    const starts: number[] = [];
+    let inFlight = false;
+    const s = new Scheduler({
+      config,
+      run: async (req) => {
+        starts.push(performance.now());
+        inFlight = true;
+        await sleep(100);
+        inFlight = false;
+        return fakeResult({ probe: req.probe, ok: true });
+      },
+      onResult: () => undefined,
+      tickMs: 5,
+      graceSeconds: 0.1,
+      random: () => 0,
+    });
+    try {
+      s.start();
+      await until(() => starts.length >= 1 && inFlight);
+      // Wall time stands still 2 h ahead (then 2 h behind); only the monotonic clock moves on.
+      for (const jump of [HOURS_2, -HOURS_2]) {
+        vi.setSystemTime(Date.now() + jump);
+        expect(s.overdueJobs()).toEqual([]); // the run in flight started "2 h ago" by the wall clock
+        expect(s.sinceLastTickMs()!).toBeLessThan(1000);
+        const before = starts.length;
+        await until(() => starts.length >= before + 3);
+        for (let i = before; i < starts.length; i++) {
+          const gap = starts[i]! - starts[i - 1]!;
+          expect(gap).toBeGreaterThanOrEqual(195);
+          expect(gap).toBeLessThan(600);
+        }
+        // Shown in wall time: the next run is due within an interval of the (jumped) clock.
+        await until(() => s.states()[0]!.nextRunAt !== undefined);
+        const due = Date.parse(s.states()[0]!.nextRunAt!) - Date.now();
+        expect(due).toBeGreaterThanOrEqual(-50);
+        expect(due).toBeLessThanOrEqual(250);
+        vi.useRealTimers();
+      }
+    } finally {
+      vi.useRealTimers();
+      await s.stop();
+    }
+  });
+
+  it('measures due times, stuck runs and durations on the injected monotonic clock', async () => {
+    let mono = 1_000_000;
+    const config = { ...cfg({ interval: 60, runDeadline: 30 }), probes: ['api' as const] };
+    const results: RunResult[] = [];
+    let calls = 0;
+    const s = new Scheduler({
+      config,
+      now: () => mono,
+      // The first run hangs until aborted; later ones answer at once.
+      run: (req) => {
+        calls++;
+        if (calls > 1) return Promise.resolve(fakeResult({ probe: req.probe, ok: true }));
+        return new Promise<RunResult>((_res, rej) => req.signal?.addEventListener('abort', () => rej(new Error('aborted'))));
+      },
+      onResult: (x) => void results.push(x),
+      tickMs: 5,
+      graceSeconds: 10,
+      random: () => 0,
+    });
+    try {
+      s.start();
+      await until(() => calls === 1);
+      mono += 49_000; // deadline 30 s + twice the grace of 10 s = 50 s
+      expect(s.overdueJobs()).toEqual([]);
+      mono += 2_000;
+      expect(s.overdueJobs()).toMatchObject([{ probe: 'api', running: true }]);
+      expect(s.sinceLastTickMs()).toBeGreaterThanOrEqual(0);
+      expect(s.sinceLastTickMs(mono + 7_000)).toBeGreaterThanOrEqual(7_000);
+      await s.stop();
+      // The synthetic result's duration is on the same clock: 51 s passed by it.
+      expect(results[0]).toMatchObject({ cancelled: true });
+      expect(results[0]!.durationSeconds).toBeCloseTo(51, 0);
+    } finally {
+      await s.stop();
+    }
+  });
+
+  it('starts the next run when the monotonic clock says it is due, not before', async () => {
+    let mono = 0;
+    const config = { ...cfg({ interval: 60 }), probes: ['api' as const] };
+    let calls = 0;
+    const s = new Scheduler({
+      config,
+      now: () => mono,
+      run: async (req) => {
+        calls++;
+        return fakeResult({ probe: req.probe, ok: true });
+      },
+      onResult: () => undefined,
+      tickMs: 5,
+      random: () => 0,
+    });
+    try {
+      s.start();
+      await until(() => calls === 1 && s.states()[0]!.nextRunAt !== undefined);
+      mono += 59_000;
+      await sleep(50);
+      expect(calls).toBe(1);
+      mono += 1_000;
+      await until(() => calls === 2);
+    } finally {
+      await s.stop();
+    }
   });
 
   it('ticks while running (what /healthz watches)', async () => {

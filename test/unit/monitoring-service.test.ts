@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { EventEmitter } from 'node:events';
 import axios from 'axios';
 import type { Browser } from 'playwright-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import type { ScheduledRunRequest } from '../../src/service/scheduler.ts';
@@ -161,6 +161,24 @@ describe('probe service', () => {
     );
     expect(metrics).not.toContain('bulk_upload_probe_last_success_timestamp_seconds{probe="api"');
     expect(metrics).not.toMatch(/^bulk_upload_probe_success\{/m);
+  });
+
+  it('/healthz stays healthy when the wall clock jumps 2 h either way during a run', async () => {
+    const config = { ...testConfig({ historyFile: join(dir, 'history.jsonl'), interval: 60, runDeadline: 5 }), probes: ['api' as const] };
+    const calls: ScheduledRunRequest[] = [];
+    service = await startService({ config, run: runner(calls, 60_000), logger: capturingLogger(), port: 0, tickMs: 20, graceSeconds: 1 });
+    await until(() => calls.length === 1);
+    try {
+      for (const jump of [2 * 3600_000, -2 * 3600_000]) {
+        vi.setSystemTime(Date.now() + jump);
+        const h = await http.get(`${service.url}/healthz`);
+        expect(h.data).toMatchObject({ ok: true, problems: [] });
+        expect(h.status).toBe(200);
+        vi.useRealTimers();
+      }
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('/healthz and /readyz answer 503 once the scheduler has stopped', async () => {
