@@ -139,8 +139,6 @@ export const limitsSchema = z
     tokenAnswer: byteSize.default(65_536),
     /** The error workbook (xlsx); the canary's is a few KiB. */
     errorWorkbook: byteSize.default(1_048_576),
-    /** Any other answer (error bodies, pages read by the API probe). */
-    other: byteSize.default(262_144),
     /** Longest text from the target kept in results, logs and reports (characters). */
     text: z.number().int().min(40).max(10_000).default(300),
   })

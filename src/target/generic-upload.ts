@@ -32,7 +32,6 @@ export interface ApiLimits {
   statusList: number;
   uploadAnswer: number;
   errorWorkbook: number;
-  other: number;
 }
 
 /** The API base: apiPath absolute, or relative to the app's origin. */
