@@ -50,6 +50,8 @@ export interface BoxDetails extends Box {
   ports: BoxPorts;
   stateDir: string;
   keycloakInternalUrl: string;
+  /** Keycloak's bootstrap admin (master realm, random per start), for changes made in Keycloak as an operator would. */
+  keycloakAdmin: { username: string; password: string };
   keycloakStartMs: number;
   startMs: number;
 }
@@ -170,6 +172,7 @@ export async function startBox(opts: BoxOptions = {}): Promise<BoxDetails> {
       ports,
       stateDir,
       keycloakInternalUrl,
+      keycloakAdmin: { ...keycloak.admin },
       keycloakStartMs: keycloak.startMs,
       startMs,
     };

@@ -25,6 +25,14 @@ export class KeycloakAdmin {
     await kc.users.update({ id: user.id }, { enabled });
   }
 
+  /** Sets a user's password (not temporary), as an operator would in the admin console. */
+  async setUserPassword(username: string, password: string): Promise<void> {
+    const kc = await this.client();
+    const [user] = await kc.users.find({ username, exact: true });
+    if (!user?.id) throw new Error(`no user ${username} in realm ${REALM}`);
+    await kc.users.resetPassword({ id: user.id, credential: { type: 'password', value: password, temporary: false } });
+  }
+
   async isUserEnabled(username: string): Promise<boolean> {
     const kc = await this.client();
     const [user] = await kc.users.find({ username, exact: true });

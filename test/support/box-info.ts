@@ -8,6 +8,8 @@ export interface BoxInfo {
   configPath: string;
   stateDir: string;
   keycloakInternalUrl: string;
+  /** Keycloak's bootstrap admin, for tests that change Keycloak through its admin API. */
+  keycloakAdmin: { username: string; password: string };
 }
 
 /** The coordinates tests get of a running box. */
@@ -19,6 +21,7 @@ export function boxInfo(box: BoxDetails): BoxInfo {
     configPath: box.configPath,
     stateDir: box.stateDir,
     keycloakInternalUrl: box.keycloakInternalUrl,
+    keycloakAdmin: box.keycloakAdmin,
   };
 }
 
