@@ -1,8 +1,11 @@
 // Run history on disk: one RunResult per line (JSON lines), rotated by size so it never fills
 // the disk. `history.jsonl` → `history.jsonl.1` → ... → `history.jsonl.<keep>`, oldest dropped.
-import { appendFile, mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+// Read tolerantly: a line cut by a crash, of another shape or plain garbage is skipped and
+// counted, never a reason for the status page or the service start to fail.
+import { appendFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RunResult } from './run/result.ts';
+import { runResultSchema } from './run/result-schema.ts';
 
 export interface HistoryOptions {
   file: string;
@@ -32,20 +35,30 @@ export class RunHistory {
 
   /** The newest `limit` runs, newest last, from the current file and then the rotated ones. */
   async recent(limit: number): Promise<RunResult[]> {
+    return (await this.read(limit)).runs;
+  }
+
+  /** As recent(), and how many unreadable lines were skipped in the files it read. */
+  async read(limit: number): Promise<{ runs: RunResult[]; skipped: number }> {
     await this.queue;
-    const out: RunResult[] = [];
-    for (let i = 0; i <= this.opts.keep && out.length < limit; i++) {
+    const runs: RunResult[] = [];
+    let skipped = 0;
+    for (let i = 0; i <= this.opts.keep && runs.length < limit; i++) {
       const lines = await readLines(i === 0 ? this.opts.file : `${this.opts.file}.${i}`);
       const parsed = lines.flatMap(parseLine);
-      out.unshift(...parsed.slice(Math.max(0, parsed.length - (limit - out.length))));
+      skipped += lines.length - parsed.length;
+      runs.unshift(...parsed.slice(Math.max(0, parsed.length - (limit - runs.length))));
     }
-    return out;
+    return { runs, skipped };
   }
 
   private async write(line: string): Promise<void> {
     await mkdir(dirname(this.opts.file), { recursive: true });
     const size = await fileSize(this.opts.file);
     if (size > 0 && size + Buffer.byteLength(line) > this.opts.maxBytes) await this.rotate();
+    // A write cut short (crash, disk full) leaves a line without its newline: end it first, so
+    // that this record does not get glued onto it and lost with it.
+    else if (size > 0 && !(await endsWithNewline(this.opts.file, size))) line = `\n${line}`;
     await appendFile(this.opts.file, line, 'utf8');
   }
 
@@ -85,11 +98,24 @@ async function readLines(path: string): Promise<string[]> {
   }
 }
 
-// A line cut short by a crash mid-write is skipped rather than failing the whole read.
-function parseLine(line: string): RunResult[] {
+async function endsWithNewline(path: string, size: number): Promise<boolean> {
+  const f = await open(path, 'r');
   try {
-    return [JSON.parse(line) as RunResult];
+    const { buffer } = await f.read(Buffer.alloc(1), 0, 1, size - 1);
+    return buffer[0] === 0x0a;
+  } finally {
+    await f.close();
+  }
+}
+
+// A line cut short by a crash mid-write, or not a RunResult at all, is skipped.
+function parseLine(line: string): RunResult[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
   } catch {
     return [];
   }
+  const parsed = runResultSchema.safeParse(value);
+  return parsed.success ? [parsed.data] : [];
 }

@@ -207,8 +207,8 @@ export const configSchema = z
     history: z
       .object({
         file: z.string().min(1).default('./.state/history.jsonl'),
-        /** Rotate when the file grows past this many bytes. */
-        maxBytes: z.number().int().min(10_000).max(1_073_741_824).default(5_000_000),
+        /** Rotate when the file grows past this many bytes (at most 256 MiB: each file is read whole at start). */
+        maxBytes: z.number().int().min(10_000).max(268_435_456).default(5_000_000),
         /** Rotated files kept; every one is read back at start, so a few. */
         keep: z.number().int().min(0).max(100).default(3),
       })
