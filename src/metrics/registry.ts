@@ -56,6 +56,8 @@ export class ProbeMetrics {
   private readonly responses: Counter<'probe' | 'target' | 'code_class'>;
   private readonly queueWait: Histogram<'probe' | 'target'>;
   private readonly importDuration: Histogram<'probe' | 'target'>;
+  private readonly evidenceWriteFailures: Counter<'probe' | 'target'>;
+  private readonly historyBadLines: Counter;
 
   constructor(opts: ProbeMetricsOptions = {}) {
     const registers = [this.registry];
@@ -132,6 +134,19 @@ export class ProbeMetrics {
       buckets: CANARY_BUCKETS,
       registers,
     });
+    // The probe's own troubles, apart from the target's: a failure without its evidence, and a
+    // run history that could not be read back whole.
+    this.evidenceWriteFailures = new Counter({
+      name: `${p}evidence_write_failures_total`,
+      help: 'Failed runs whose evidence (screenshot, trace, network log) could not be written.',
+      labelNames: ['probe', 'target'],
+      registers,
+    });
+    this.historyBadLines = new Counter({
+      name: `${p}history_bad_lines_total`,
+      help: 'Lines of the run history skipped when read back because they were not a whole run result.',
+      registers,
+    });
     // build_info carries the version by convention; it is a single constant series.
     const buildInfo = new Gauge({
       name: `${p}build_info`,
@@ -163,6 +178,12 @@ export class ProbeMetrics {
     for (const step of PROBE_STEPS[probe]) this.stepDuration.zero({ ...l, step });
     this.queueWait.zero(l);
     this.importDuration.zero(l);
+    this.evidenceWriteFailures.inc(l, 0);
+  }
+
+  /** Counts run-history lines skipped on reading (cut by a crash, wrong shape, garbage). */
+  historyLinesSkipped(n: number): void {
+    if (n > 0) this.historyBadLines.inc(n);
   }
 
   /**
@@ -179,6 +200,8 @@ export class ProbeMetrics {
     const l = { probe: r.probe, target: r.target };
     const result = runResultLabel(r);
     this.runs.inc({ ...l, result });
+    // Counted for cancelled runs too: the evidence store failed either way.
+    if (r.evidenceError) this.evidenceWriteFailures.inc(l);
     // A run cut short by shutdown says nothing about the target: only counted.
     if (result === 'cancelled') return;
 

@@ -71,13 +71,31 @@ export function runLogFields(r: RunResult): Record<string, unknown> {
   };
 }
 
+/**
+ * The runs from before this start. An unreadable history (or lines of it) never stops the
+ * service: skipped lines are counted, logged once and exposed as a metric.
+ */
+async function readHistory(history: RunHistory, metrics: ProbeMetrics, logger: Logger): Promise<RunResult[]> {
+  try {
+    const { runs, skipped } = await history.read(200);
+    if (skipped > 0) {
+      metrics.historyLinesSkipped(skipped);
+      logger.warn({ event: 'history_bad_lines', file: history.file, skipped }, `run history: ${skipped} unreadable line(s) skipped`);
+    }
+    return runs;
+  } catch (err) {
+    logger.error({ event: 'history_read_failed', file: history.file, err }, 'run history not read; starting without it');
+    return [];
+  }
+}
+
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
   const { config, logger } = opts;
   const tickMs = opts.tickMs ?? 1000;
   const metrics = new ProbeMetrics({ processMetrics: true });
   const history = new RunHistory(config.history);
   const recent = new RecentRuns(200);
-  recent.addAll(await history.recent(200).catch(() => []));
+  recent.addAll(await readHistory(history, metrics, logger));
   const browser = new WarmBrowser(config.browser, logger, opts.launchBrowser);
 
   const record = async (r: RunResult): Promise<void> => {

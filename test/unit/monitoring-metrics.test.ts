@@ -98,6 +98,31 @@ describe('ProbeMetrics', () => {
     expect(await sample(m, 'bulk_upload_probe_last_run_timestamp_seconds', l)).toBe(Date.parse('2026-11-25T10:00:00Z') / 1000);
   });
 
+  it('counts failed runs whose evidence could not be written, from 0', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('api', 'box');
+    m.prepare('browser', 'box');
+    const l = { probe: 'browser', target: 'box' };
+    const text = await m.metrics();
+    expect(text).toContain('# TYPE bulk_upload_probe_evidence_write_failures_total counter');
+    expect(text).toContain('bulk_upload_probe_evidence_write_failures_total{probe="browser",target="box"} 0');
+    expect(text).toContain('bulk_upload_probe_evidence_write_failures_total{probe="api",target="box"} 0');
+    m.record(fakeResult({ probe: 'browser', reason: 'server_error' }));
+    expect(await sample(m, 'bulk_upload_probe_evidence_write_failures_total', l)).toBe(0);
+    m.record({ ...fakeResult({ probe: 'browser', reason: 'server_error' }), evidenceError: 'ENOSPC: no space left on device' });
+    m.record({ ...fakeResult({ probe: 'browser', reason: 'timeout' }), evidenceError: 'EACCES' });
+    expect(await sample(m, 'bulk_upload_probe_evidence_write_failures_total', l)).toBe(2);
+    expect(await sample(m, 'bulk_upload_probe_evidence_write_failures_total', { probe: 'api', target: 'box' })).toBe(0);
+  });
+
+  it('counts run-history lines skipped on reading, without labels, from 0', async () => {
+    const m = new ProbeMetrics();
+    expect(await m.metrics()).toMatch(/^bulk_upload_probe_history_bad_lines_total 0$/m);
+    m.historyLinesSkipped(0);
+    m.historyLinesSkipped(3);
+    expect(await m.metrics()).toMatch(/^bulk_upload_probe_history_bad_lines_total 3$/m);
+  });
+
   it('pre-creates step histograms only for the steps each probe has', async () => {
     const m = new ProbeMetrics();
     m.prepare('api', 'box');
@@ -115,7 +140,7 @@ describe('ProbeMetrics', () => {
     m.record(fakeResult({ reason: 'server_error', queueWaitSeconds: 2, importSeconds: 1 }));
     const allowed = new Set(['probe', 'target', 'step', 'reason', 'result', 'code_class', 'le', 'version']);
     const families = (await m.registry.getMetricsAsJSON()).filter((f) => f.name.startsWith(METRIC_PREFIX));
-    expect(families.length).toBe(12);
+    expect(families.length).toBe(14);
     for (const f of families)
       for (const v of f.values) for (const k of Object.keys(v.labels)) expect(allowed.has(k), `${f.name} label ${k}`).toBe(true);
   });

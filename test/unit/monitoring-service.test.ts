@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -179,6 +179,23 @@ describe('probe service', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('starts over a damaged history: bad lines are skipped, logged once and counted', async () => {
+    const file = join(dir, 'history.jsonl');
+    const config = testConfig({ historyFile: file, interval: 60 });
+    const good = fakeResult({ probe: 'browser', ok: true, at: new Date('2026-11-25T10:00:00Z') });
+    await writeFile(
+      file,
+      [JSON.stringify(good), '{"probe":"api","ok":tr', 'null', JSON.stringify({ probe: 'browser', steps: 7 }), '\u0000\u00ff garbage', ''].join('\n'),
+    );
+    service = await startService({ config, run: runner([], 60_000), logger: capturingLogger(), port: 0, tickMs: 10_000 });
+    const runs = (await http.get(`${service.url}/api/runs`)).data as { runs: RunResult[] };
+    expect(runs.runs).toEqual([good]);
+    expect((await http.get(`${service.url}/`)).status).toBe(200);
+    expect((await http.get(`${service.url}/metrics`)).data).toMatch(/^bulk_upload_probe_history_bad_lines_total 4$/m);
+    const warnings = logLines.filter((l) => l.event === 'history_bad_lines');
+    expect(warnings).toMatchObject([{ level: 40, skipped: 4, file }]);
   });
 
   it('/healthz and /readyz answer 503 once the scheduler has stopped', async () => {
