@@ -33,6 +33,18 @@ export class KeycloakAdmin {
     await kc.users.resetPassword({ id: user.id, credential: { type: 'password', value: password, temporary: false } });
   }
 
+  /**
+   * Sets the realm's access token lifespan (Realm settings > Tokens), as an operator would;
+   * returns the lifespan it replaced, so that a caller can put it back.
+   */
+  async setAccessTokenLifespan(seconds: number): Promise<number | undefined> {
+    const kc = await this.client();
+    const realm = await kc.realms.findOne({ realm: REALM });
+    if (!realm) throw new Error(`no realm ${REALM}`);
+    await kc.realms.update({ realm: REALM }, { accessTokenLifespan: seconds });
+    return realm.accessTokenLifespan;
+  }
+
   async isUserEnabled(username: string): Promise<boolean> {
     const kc = await this.client();
     const [user] = await kc.users.find({ username, exact: true });
