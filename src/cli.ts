@@ -1,8 +1,12 @@
 // The command line: `bulk-upload-probe <command>`. Each command lives in src/commands/.
-// Exit codes: 0 healthy/valid, 1 unhealthy (smoke), 2 bad configuration or bad usage.
+// Exit codes: 0 healthy/valid, 1 unhealthy (smoke), 2 bad configuration or bad usage, 3 an
+// internal error of the probe.
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, exitCodeOf, usageErrors } from './commands/usage.ts';
+import { redact } from './redact.ts';
+
+const EXIT_INTERNAL = 3;
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -25,6 +29,14 @@ if (process.argv.length <= 2) {
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
-    process.exitCode = exitCodeOf(e);
+    try {
+      process.exitCode = exitCodeOf(e);
+    } catch {
+      // A fault of the probe itself (never the target's: runs end as results): one line, exit 3,
+      // so that a pipeline never reads it as "unhealthy" (1) or "bad configuration" (2).
+      process.stderr.write(`bulk-upload-probe: internal error: ${redact(e instanceof Error ? e.message.split('\n')[0]! : String(e))}\n`);
+      if (process.env.LOG_LEVEL === 'debug' && e instanceof Error) process.stderr.write(`${redact(e.stack ?? '')}\n`);
+      process.exitCode = EXIT_INTERNAL;
+    }
   }
 }

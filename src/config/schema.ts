@@ -176,11 +176,11 @@ export const targetSchema = z
     credentials: z.object({ username: secret, password: secret }).strict(),
     probes: z.array(z.enum(PROBE_NAMES)).min(1).optional(),
     interval: scheduleInterval.optional(),
-    canary: canarySchema.default(canarySchema.parse({})),
-    selectors: selectorsSchema.default(selectorsSchema.parse({})),
-    columns: columnsSchema.default(columnsSchema.parse({})),
-    timeouts: timeoutsSchema.default(timeoutsSchema.parse({})),
-    limits: limitsSchema.default(limitsSchema.parse({})),
+    canary: canarySchema.prefault({}),
+    selectors: selectorsSchema.prefault({}),
+    columns: columnsSchema.prefault({}),
+    timeouts: timeoutsSchema.prefault({}),
+    limits: limitsSchema.prefault({}),
   })
   .strict();
 

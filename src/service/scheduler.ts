@@ -14,7 +14,7 @@ import type { Browser } from 'playwright-core';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { ProbeName, RunResult } from '../run/result.ts';
-import type { RunRequest } from '../run/runner.ts';
+import { STOP_GRACE_SECONDS, type RunRequest } from '../run/runner.ts';
 
 /** What the scheduler hands to the runner (no live progress: the service logs steps instead). */
 export type ScheduledRunRequest = Pick<RunRequest, 'probe' | 'targetName' | 'target' | 'config' | 'browser' | 'signal' | 'logger'>;
@@ -114,7 +114,8 @@ export class Scheduler {
   constructor(private readonly opts: SchedulerOptions) {
     this.jobs = jobsFor(opts.config, opts.targets);
     this.tickMs = opts.tickMs ?? 1000;
-    this.graceMs = (opts.graceSeconds ?? 10) * 1000;
+    // The runner ends a run by its deadline plus its own stop grace; the safety net waits a little longer.
+    this.graceMs = (opts.graceSeconds ?? STOP_GRACE_SECONDS + 5) * 1000;
     this.random = opts.random ?? Math.random;
     this.now = opts.now ?? (() => performance.now());
     this.slots = this.jobs.map((job) => ({

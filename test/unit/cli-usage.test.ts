@@ -105,4 +105,11 @@ targets:
     expect(r.stdout + r.stderr).not.toContain('Gateway-Pa55');
     expect(r.stdout + r.stderr).not.toContain('t0ken');
   });
+
+  it.concurrent('an internal error (here: the JUnit file cannot be written) exits 3 with one line, not 1 or 2', async () => {
+    const { path } = await configFile();
+    const r = await cli(['smoke', '--config', path, '--target', 'dead', '--probe', 'api', '--junit', join(root, 'no-such-folder', 'report.xml')]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(/^bulk-upload-probe: internal error: ENOENT/)]);
+  });
 });
