@@ -5,6 +5,7 @@ import { launchBrowser } from '../browser/launch.ts';
 import type { Config } from '../config/schema.ts';
 import type { Redactor } from '../redact.ts';
 import type { HttpLog } from './http-log.ts';
+import { within } from './steps.ts';
 
 export interface BrowserSession {
   context: BrowserContext;
@@ -136,12 +137,3 @@ function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
 }
 
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
-}

@@ -25,7 +25,7 @@ import type { Canary, Journey, Noted } from './journey.ts';
 import { isBadEvent, type ObservedHttp, type Observation, type Stop } from './observation.ts';
 import type { CanaryOutcome, ProbeName, RunResult, StepName, StepResult } from './result.ts';
 import { RunLog } from './run-log.ts';
-import { JourneyStop, raceAbort, StepRunner, toStop } from './steps.ts';
+import { JourneyStop, raceAbort, StepRunner, toStop, within } from './steps.ts';
 
 export interface RunRequest {
   probe: ProbeName;
@@ -277,15 +277,6 @@ function probeErrorResult(req: RunRequest, startedMs: number, message: string): 
   };
 }
 
-function within<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout;
-  return Promise.race([
-    p.finally(() => clearTimeout(t)),
-    new Promise<never>((_, reject) => {
-      t = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
-    }),
-  ]);
-}
 
 function firstBadStep(o: Observation): StepName | undefined {
   return o.http.find((e) => isBadEvent(e))?.step;

@@ -77,6 +77,17 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** Settles with the work, or rejects after `ms` (the work is left to finish or fail unobserved). */
+export function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout;
+  return Promise.race([
+    p.finally(() => clearTimeout(t)),
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`did not finish within ${ms} ms`)), ms);
+    }),
+  ]);
+}
+
 /** Settles with the work, or rejects with the signal's reason as soon as it aborts. */
 export function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
   if (signal.aborted) {
