@@ -63,7 +63,7 @@ async function scannable(path: string): Promise<Array<{ name: string; text: stri
 
 function expectClean(name: string, text: string): void {
   expect(text.includes(box.testUser.password), `password in ${name}`).toBe(false);
-  expect(redactor.leaks(text), `a token obtained during the run in ${name}`).toBe(false);
+  expect(redactor.leaks(text), `a configured secret in ${name}`).toBe(false);
   expect(JWT_SHAPED.exec(text)?.[0], `JWT-shaped text in ${name}`).toBeUndefined();
 }
 
@@ -90,8 +90,10 @@ describe('secret scan', () => {
     }
     printed.push(formatVerdict('box', results), toJson(results), toJUnitXml(results));
     expect(results.map((r) => r.reason)).toEqual(['login_failed', 'login_failed', 'auth_rejected', 'auth_rejected']);
-    // The stale-config runs logged in: the page's and the API probe's tokens were registered.
-    expect(redactor.size).toBeGreaterThan(4);
+    // The stale-config runs logged in and obtained real tokens (the JWT-shaped scan below finds
+    // any of them); those were registered in each run's own redactor and are gone with it: the
+    // process-wide one holds the configured password's spellings only.
+    expect(redactor.size).toBeLessThanOrEqual(4);
 
     const files = await filesUnder(probes.evidenceDir);
     const names = files.map((f) => f.split('/').pop());
