@@ -2,11 +2,11 @@
 // are against it. Prints figures; asserts nothing (speed is shown here, never by a timed test).
 //
 //   npm run bench -- [--runs N]
-import { execFileSync } from 'node:child_process';
 import { startBox } from '../box/box.ts';
 import { launchBrowser } from '../src/browser/launch.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { runProbe } from '../src/run/runner.ts';
+import { rssOf } from './process-memory.ts';
 import type { ProbeName, RunResult } from '../src/run/result.ts';
 
 const runsArg = process.argv.indexOf('--runs');
@@ -22,19 +22,6 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }
 
-/** Resident memory of this process's descendants whose command line matches, summed (ps; Linux). */
-function rssOf(pattern: RegExp): number {
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' })
-    .split('\n')
-    .map((l) => /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-    .flatMap((m) => (m ? [{ pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]) * 1024, args: m[4]! }] : []));
-  const mine = new Set([process.pid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const r of rows) if (!mine.has(r.pid) && mine.has(r.ppid)) (mine.add(r.pid), (grew = true));
-  }
-  return rows.filter((r) => r.pid !== process.pid && mine.has(r.pid) && pattern.test(r.args)).reduce((sum, r) => sum + r.rss, 0);
-}
 
 const t0 = Date.now();
 const box = await startBox({ quiet: true });

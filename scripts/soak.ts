@@ -12,7 +12,6 @@
 // Exit 0 when it ran to the end (or to the time limit) with the service alive; 1 when the service
 // died (an uncaught error, a stall with no run finishing), /healthz answered non-200 at a sample,
 // or no run happened at all.
-import { execFileSync } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -36,6 +35,7 @@ import { redactor, type Redactor } from '../src/redact.ts';
 import type { RunResult } from '../src/run/result.ts';
 import { runProbe } from '../src/run/runner.ts';
 import { startService, type RunningService } from '../src/service/service.ts';
+import { rssOf as descendantsRss } from './process-memory.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Options
@@ -176,19 +176,10 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-/** Resident memory of this process's descendants whose command line matches, summed (ps; Linux). */
+/** Resident memory of this process's descendants matching `pattern`; NaN where ps is not there. */
 function rssOf(pattern: RegExp): number {
   try {
-    const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' })
-      .split('\n')
-      .map((l) => /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l))
-      .flatMap((m) => (m ? [{ pid: Number(m[1]), ppid: Number(m[2]), rss: Number(m[3]) * 1024, args: m[4]! }] : []));
-    const mine = new Set([process.pid]);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const r of rows) if (!mine.has(r.pid) && mine.has(r.ppid)) (mine.add(r.pid), (grew = true));
-    }
-    return rows.filter((r) => r.pid !== process.pid && mine.has(r.pid) && pattern.test(r.args)).reduce((s, r) => s + r.rss, 0);
+    return descendantsRss(pattern);
   } catch {
     return NaN;
   }

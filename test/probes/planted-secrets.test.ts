@@ -8,11 +8,10 @@
 // JWT-shaped. Expected: no hit. The original password is restored afterwards, whatever happened.
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
-import JSZip from 'jszip';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault, setFault } from '../../box/control-client.ts';
@@ -22,6 +21,7 @@ import { createLogger } from '../../src/log.ts';
 import type { RunResult } from '../../src/run/result.ts';
 import { runProbe } from '../../src/run/runner.ts';
 import { startService } from '../../src/service/service.ts';
+import { fileEntries, filesUnder } from '../support/leak-scan.ts';
 import { SHORT_TIMEOUTS } from './setup.ts';
 
 const box = inject('box');
@@ -63,24 +63,6 @@ function isBinary(data: Buffer): boolean {
   return head.includes(0) || magic.startsWith('\x89PNG') || magic.startsWith('\xff\xd8') || magic.startsWith('PK') || magic.startsWith('GIF8') || magic.startsWith('RIFF');
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
-/** Each file's bytes; a zip (trace.zip) as each of its entries. */
-async function scannable(path: string): Promise<Array<{ name: string; data: Buffer }>> {
-  const data = await readFile(path);
-  if (!path.endsWith('.zip')) return [{ name: path, data }];
-  const zip = await JSZip.loadAsync(data);
-  const entries = Object.values(zip.files).filter((f) => !f.dir);
-  return Promise.all(entries.map(async (f) => ({ name: `${path}!${f.name}`, data: await f.async('nodebuffer') })));
-}
 
 interface Hit {
   where: string;
@@ -246,7 +228,7 @@ describe('planted passwords with &=%+"\\ are nowhere in what the probe writes or
       let scanned = 0;
       let traceText = '';
       for (const f of files) {
-        for (const { name, data } of await scannable(f)) {
+        for (const { name, data } of await fileEntries(f)) {
           hits.push(...scan(name.slice(out.length + 1), data, password));
           if (name.includes('trace.zip!') && !isBinary(data)) traceText += data.toString('latin1');
           scanned++;

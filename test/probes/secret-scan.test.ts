@@ -4,11 +4,10 @@
 // printed is scanned for the password, for every token obtained during the runs, and for
 // anything shaped like a JWT.
 import { execFile } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
-import JSZip from 'jszip';
 import type { Browser } from 'playwright-core';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -23,6 +22,7 @@ import { formatResult, formatStep, formatVerdict } from '../../src/report/consol
 import { toJson } from '../../src/report/json.ts';
 import { toJUnitXml } from '../../src/report/junit.ts';
 import type { RunResult } from '../../src/run/result.ts';
+import { fileEntries, filesUnder } from '../support/leak-scan.ts';
 import { probeSetup, SHORT_TIMEOUTS, type ProbeSetup } from './setup.ts';
 
 const box = inject('box');
@@ -41,24 +41,11 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
 /** Each file as text to scan; a zip (the trace) as each of its entries. */
 async function scannable(path: string): Promise<Array<{ name: string; text: string }>> {
-  const data = await readFile(path);
-  if (!path.endsWith('.zip')) return [{ name: path, text: data.toString('latin1') }];
-  const zip = await JSZip.loadAsync(data);
-  const entries = Object.values(zip.files).filter((f) => !f.dir);
+  const entries = await fileEntries(path);
   expect(entries.length).toBeGreaterThan(0);
-  return Promise.all(entries.map(async (f) => ({ name: `${path}!${f.name}`, text: (await f.async('nodebuffer')).toString('latin1') })));
+  return entries.map(({ name, data }) => ({ name, text: data.toString('latin1') }));
 }
 
 function expectClean(name: string, text: string): void {

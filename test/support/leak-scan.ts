@@ -45,7 +45,8 @@ export function scanText(where: string, text: string, set: SecretSet): Leak[] {
   return [...found.values()];
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
+/** Every file below `dir` (none when it does not exist). */
+export async function filesUnder(dir: string): Promise<string[]> {
   let entries;
   try {
     entries = await readdir(dir, { withFileTypes: true });
@@ -79,4 +80,13 @@ export async function scanDir(dir: string, set: SecretSet): Promise<{ files: str
     }
   }
   return { files, leaks };
+}
+
+/** A file's bytes; a zip (trace.zip) as each of its entries, named `file!entry`. */
+export async function fileEntries(path: string): Promise<Array<{ name: string; data: Buffer }>> {
+  const data = await readFile(path);
+  if (!path.endsWith('.zip')) return [{ name: path, data }];
+  const zip = await JSZip.loadAsync(data);
+  const entries = Object.values(zip.files).filter((f) => !f.dir);
+  return Promise.all(entries.map(async (f) => ({ name: `${path}!${f.name}`, data: await f.async('nodebuffer') })));
 }
