@@ -62,4 +62,23 @@ describe('readImportFailureReasons', () => {
   it('fails clearly when the reason column is missing', async () => {
     await expect(readImportFailureReasons(await errorWorkbook([['TIS_Person_ID*'], [1]]))).rejects.toThrow(/Reason for import failure/);
   });
+
+  it('refuses a workbook over its size limit before reading it', async () => {
+    const xlsx = await errorWorkbook([['TIS_Person_ID*', 'Reason for import failure'], [1, 'x']]);
+    await expect(readImportFailureReasons(xlsx, { maxBytes: xlsx.length - 1 })).rejects.toThrow(/over the \d+-byte limit/);
+  });
+
+  it('caps each reason text and how many are kept, saying how long a cut text was', async () => {
+    const rows: (string | number)[][] = [['TIS_Person_ID*', 'Reason for import failure']];
+    for (let i = 0; i < 30; i++) rows.push([i, i === 0 ? 'y'.repeat(100_000) : `reason ${i}`]);
+    const reasons = await readImportFailureReasons(await errorWorkbook(rows), { maxChars: 50, maxReasons: 5 });
+    expect(reasons).toHaveLength(5);
+    expect(reasons[0]).toBe(`${'y'.repeat(50)}… (100000 characters)`);
+  });
+
+  it('fails clearly on bytes that are not a workbook, and within its time limit', async () => {
+    await expect(readImportFailureReasons(Buffer.from('<html>not a workbook</html>'))).rejects.toThrow();
+    const big = await errorWorkbook([['TIS_Person_ID*', 'Reason for import failure'], ...Array.from({ length: 20_000 }, (_, i) => [i, `reason ${i}`])]);
+    await expect(readImportFailureReasons(big, { maxBytes: 10_000_000, timeoutMs: 1 })).rejects.toThrow(/longer than 1 ms/);
+  });
 });
