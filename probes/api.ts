@@ -6,6 +6,7 @@
 //   import_finished poll /status until it reaches a final status
 //   check_result    GET /uploadedFileErrors/{logId}, read `Reason for import failure`
 import { checkEnding, hasErrorWorkbook, noteReasons } from './ending.ts';
+import { canarySearchTerm } from '../src/canary.ts';
 import { isFinalStatus } from '../src/run/observation.ts';
 import { JourneyStop, sleep } from '../src/run/steps.ts';
 import { capText } from '../src/run/text.ts';
@@ -65,9 +66,11 @@ async function waitForCanary(
   signal: AbortSignal,
 ): Promise<Upload> {
   for (;;) {
-    const list = await api.listUploads(exchange(j, signal), { file: j.canary.fileName, page: 0, size: 5 });
-    const mine = list.find((u) => String(u.logId) === String(upload.logId)) ?? list.find((u) => u.fileName === j.canary.fileName);
-    if (!mine) throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${upload.logId} is missing from GET /status?file=${j.canary.fileName}` });
+    // Searched by a part of its name every release's filter keeps, and told apart by its logId.
+    const term = canarySearchTerm(j.canary.fileName);
+    const list = await api.listUploads(exchange(j, signal), { file: term, page: 0, size: 5 });
+    const mine = list.find((u) => String(u.logId) === String(upload.logId));
+    if (!mine) throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${upload.logId} is missing from GET /status?file=${term}` });
     note(j, mine);
     if (done(mine.fileStatus)) return mine;
     await sleep(j.pollSeconds * 1000, signal);

@@ -7,10 +7,24 @@ export const CANARY_HEADER = 'TIS_Person_ID*';
 export const REASON_HEADER = 'Reason for import failure';
 export const DEFAULT_CANARY_PERSON_ID = 999999999;
 
-/** `${prefix}-${target}-20261125T101500123Z.xlsx`: UTC to the millisecond, unique per run. */
+/**
+ * `${prefix}-${target}-20261125T101500123Z.xlsx`: UTC to the millisecond, unique per run. Before
+ * the extension only letters, digits and hyphens (a target's `_` becomes `-`): older
+ * generic-upload releases drop `.` and `_` from the `file` filter of GET /status, so a name with
+ * them could never be found again.
+ */
 export function canaryFileName(prefix: string, target: string, at: Date = new Date()): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace('.', '');
-  return `${prefix}-${target}-${stamp}.xlsx`;
+  return `${searchable(prefix)}-${searchable(target)}-${stamp}.xlsx`;
+}
+
+/** The part of a canary's file name to search GET /status with: its name without the extension, which every release's filter keeps whole. */
+export function canarySearchTerm(fileName: string): string {
+  return searchable(fileName.replace(/\.xlsx?$/i, ''));
+}
+
+function searchable(s: string): string {
+  return s.replace(/[^A-Za-z0-9-]+/g, '-');
 }
 
 export async function buildCanaryWorkbook(personId: number = DEFAULT_CANARY_PERSON_ID): Promise<Buffer> {

@@ -62,10 +62,22 @@ export function parseStatusQuery(q: Record<string, unknown>): StatusQuery {
     size: size === 0 ? 20 : Math.min(size, 2000),
     sort: sort.length > 0 ? sort : [{ property: 'uploadedDate', direction: 'desc' }],
     uploadedDate,
-    file: one(q.file),
-    user: one(q.user),
-    searchQuery: one(q.searchQuery),
+    file: sanitised(one(q.file)),
+    user: sanitised(one(q.user)),
+    searchQuery: sanitised(one(q.searchQuery)),
   };
+}
+
+/**
+ * Filter values as the older generic-upload releases clean them before their `LIKE '%…%'`
+ * search: every character but letters, digits, whitespace and `, / - ( )` is dropped, so
+ * `a.b_c.xlsx` searches for `abcxlsx` and finds nothing. (Newer releases escape for SQL instead;
+ * the stand-in keeps the stricter behaviour, which a client must cope with.)
+ */
+export function sanitised(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const clean = value.replace(/[^\p{L}\p{N}\s,/\-()]/gu, '');
+  return clean === '' ? undefined : clean;
 }
 
 const contains = (haystack: string, needle: string): boolean => haystack.toLowerCase().includes(needle.toLowerCase());

@@ -149,7 +149,10 @@ export const canarySchema = z
     /** A numeric TIS person id that does not exist. */
     personId: z.number().int().positive().default(999999999),
     /** File name prefix: every run leaves one row in the upload list that all admins see. */
-    filePrefix: z.string().regex(/^[A-Za-z0-9._-]+$/).default('synthetic-probe'),
+    filePrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,60}$/, 'letters, digits and hyphens only (older releases drop "." and "_" when searching uploads)')
+      .default('synthetic-probe'),
     /** The healthy ending's reason text; `{personId}` is replaced. */
     expectedReason: z.string().default('Person with id {personId} does not exist'),
     /** How often the import's status is polled. */

@@ -42,6 +42,16 @@ describe('GET /status', () => {
     expect(res.headers.link).toContain('rel="last"');
   });
 
+  it('cleans the file filter as older releases do: a full name with "." finds nothing, its stem finds it', async () => {
+    const full = await api.get<UploadJson[]>('/status', { params: { file: names[0] } });
+    expect(full.status).toBe(200);
+    expect(full.data.map((u) => u.fileName)).not.toContain(names[0]); // searched as "status-…-bxlsx"
+    const byStem = await api.get<UploadJson[]>('/status', { params: { file: names[0]!.replace(/\.xlsx$/, '') } });
+    expect(byStem.data.map((u) => u.fileName)).toEqual([names[0]]);
+    const underscore = await api.get<UploadJson[]>('/status', { params: { file: `${stem}_b` } });
+    expect(underscore.data.map((u) => u.fileName)).not.toContain(names[0]); // "_" dropped: "status-…b"
+  });
+
   it('filters by file name substring and pages through with size and page', async () => {
     const first = await api.get<UploadJson[]>('/status', { params: { file: stem, size: 2, page: 0, sort: 'fileName,asc' } });
     expect(first.status).toBe(200);

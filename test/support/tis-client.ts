@@ -60,7 +60,9 @@ export async function uploadFile(api: AxiosInstance, fileName: string, content: 
 
 /** Finds one upload by logId in /status (searching by its file name). */
 export async function findUpload(api: AxiosInstance, fileName: string, logId: number): Promise<UploadJson | undefined> {
-  const res = await api.get<UploadJson[]>('/status', { params: { file: fileName, size: 100 } });
+  // The filter drops '.' and '_' (as older releases do): search by the longest run it keeps whole.
+  const term = (fileName.match(/[A-Za-z0-9-]+/g) ?? []).sort((a, b) => b.length - a.length)[0] ?? '';
+  const res = await api.get<UploadJson[]>('/status', { params: { file: term, size: 100 } });
   if (res.status !== 200) throw new Error(`/status answered ${res.status}`);
   return res.data.find((u) => u.logId === logId);
 }

@@ -1,6 +1,6 @@
 import ExcelJS from 'exceljs';
 import { describe, expect, it } from 'vitest';
-import { buildCanaryWorkbook, canaryFileName, readImportFailureReasons } from '../../src/canary.ts';
+import { buildCanaryWorkbook, canaryFileName, canarySearchTerm, readImportFailureReasons } from '../../src/canary.ts';
 
 describe('canaryFileName', () => {
   it('says what it is, for which target, at which UTC millisecond', () => {
@@ -12,6 +12,21 @@ describe('canaryFileName', () => {
     const a = canaryFileName('p', 't', new Date(1_790_000_000_000));
     const b = canaryFileName('p', 't', new Date(1_790_000_000_001));
     expect(a).not.toBe(b);
+  });
+});
+
+describe('canary names and search', () => {
+  it('has no "." or "_" before the extension, whatever the target is called', () => {
+    const name = canaryFileName('synthetic-probe', 'prod_eu', new Date(Date.UTC(2026, 10, 25, 10, 15, 0, 123)));
+    expect(name).toBe('synthetic-probe-prod-eu-20261125T101500123Z.xlsx');
+    expect(name.replace(/\.xlsx$/, '')).toMatch(/^[A-Za-z0-9-]+$/);
+  });
+
+  it('searches by the name without its extension: letters, digits and hyphens, unique per run', () => {
+    const name = canaryFileName('synthetic-probe', 'box', new Date(Date.UTC(2026, 10, 25, 10, 15, 0, 123)));
+    expect(canarySearchTerm(name)).toBe('synthetic-probe-box-20261125T101500123Z');
+    // What an older release's filter makes of it: the same.
+    expect(canarySearchTerm(name).replace(/[^\p{L}\p{N}\s,/\-()]/gu, '')).toBe(canarySearchTerm(name));
   });
 });
 

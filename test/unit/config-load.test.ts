@@ -112,6 +112,22 @@ targets:
     expect(e.issues).toHaveLength(9);
   });
 
+  it('refuses a canary prefix that an older release could not search for ("." or "_")', async () => {
+    const e = await configError(
+      await file(
+        'prefix.yaml',
+        `targets:
+  prod:
+    appUrl: https://tis.example
+    keycloak: { url: "https://tis.example/auth" }
+    credentials: { username: u, password: p }
+    canary: { filePrefix: synthetic_probe.v2 }
+`,
+      ),
+    );
+    expect(e.issues).toEqual([expect.stringMatching(/^targets\.prod\.canary\.filePrefix: letters, digits and hyphens only/)]);
+  });
+
   it('accepts durations at their bounds, and no jitter at all', async () => {
     const c = await loadConfig(
       await file(
