@@ -20,7 +20,8 @@ describe('queue-blocked', () => {
 
   it('keeps the canary PENDING behind an older file that keeps going back to PENDING; clearing drains the queue', async () => {
     await setFault(box.urls.control, 'queue-blocked');
-    const blockers = (await api.get<UploadJson[]>('/status', { params: { file: BLOCKER_FILE_NAME, sort: 'logId,desc' } })).data;
+    // Searched without its extension: the filter drops '.', as older releases do.
+    const blockers = (await api.get<UploadJson[]>('/status', { params: { file: BLOCKER_FILE_NAME.replace(/\.xlsx$/, ''), sort: 'logId,desc' } })).data;
     const blocker = blockers[0]!;
     expect(blocker.fileStatus).toMatch(/^(PENDING|IN_PROGRESS)$/);
 
