@@ -18,9 +18,10 @@ export interface BrowserSettings {
   headless?: boolean;
 }
 
-export function launchOptions(s: BrowserSettings = {}): LaunchOptions {
+/** Which Chromium: the configuration's, else $CHROMIUM_PATH, else Debian's. */
+export function launchOptions(s: BrowserSettings = {}, env: NodeJS.ProcessEnv = process.env): LaunchOptions {
   return {
-    executablePath: s.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    executablePath: s.executablePath || env.CHROMIUM_PATH || '/usr/bin/chromium',
     headless: s.headless ?? true,
     args: CHROMIUM_ARGS,
   };

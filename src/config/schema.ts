@@ -226,13 +226,14 @@ export const configSchema = z
       .default({ host: '127.0.0.1', port: 9687 }),
     browser: z
       .object({
-        executablePath: z.string().default('/usr/bin/chromium'),
+        /** Chromium to launch; unset: $CHROMIUM_PATH, else /usr/bin/chromium (src/browser/launch.ts). */
+        executablePath: z.string().min(1).optional(),
         headless: z.boolean().default(true),
         /** Keep a Playwright trace for failed runs. */
         trace: z.boolean().default(true),
       })
       .strict()
-      .default({ executablePath: '/usr/bin/chromium', headless: true, trace: true }),
+      .prefault({}),
     targets: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a target name: lower case letters, digits, - and _'), targetSchema).refine(
       (t) => Object.keys(t).length > 0,
       'at least one target',
