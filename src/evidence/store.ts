@@ -34,7 +34,7 @@ export interface Evidence {
   rawTracePath?: string;
 }
 
-export async function writeEvidence(folder: string, ev: Evidence, redactor: Redactor): Promise<string[]> {
+export async function writeEvidence(folder: string, ev: Evidence, redactor: Redactor, note: (line: string) => void = () => {}): Promise<string[]> {
   const written: string[] = [];
   const put = async (name: string, data: string | Buffer) => {
     await writeFile(join(folder, name), data);
@@ -42,8 +42,13 @@ export async function writeEvidence(folder: string, ev: Evidence, redactor: Reda
   };
   if (ev.screenshot) await put('screenshot.png', ev.screenshot);
   if (ev.rawTracePath) {
-    await scrubTrace(ev.rawTracePath, join(folder, 'trace.zip'), redactor);
-    written.push('trace.zip');
+    // A trace too large to keep is left out; the rest of the evidence still is.
+    const kept = await scrubTrace(ev.rawTracePath, join(folder, 'trace.zip'), redactor).catch((err: unknown) => {
+      note(`trace not kept: ${(err as Error).message}`);
+      return undefined;
+    });
+    if (kept) written.push('trace.zip');
+    if (kept?.dropped.length) note(`trace kept without ${kept.dropped.length} oversized entr${kept.dropped.length === 1 ? 'y' : 'ies'}`);
   }
   await put('network.json', redactor.redact(JSON.stringify(ev.network.slice(-NETWORK_EVENTS_KEPT), null, 2)));
   await put('probe.log', redactor.redact(ev.log));

@@ -2,7 +2,7 @@
 // password, the token endpoint's answer, Authorization headers, session cookies. Before a
 // trace is kept, it is rewritten entry by entry: sensitive headers and form bodies blanked in
 // the network records, then every text entry scrubbed with the run's redactor.
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import JSZip from 'jszip';
 import { REDACTED, type Redactor } from '../redact.ts';
 
@@ -10,17 +10,41 @@ const SENSITIVE_HEADERS = /^(authorization|proxy-authorization|cookie|set-cookie
 /** Page actions whose parameters are what was typed. */
 const TYPING_METHODS = /^(fill|type|pressSequentially|insertText)$/;
 
-export async function scrubTrace(source: string, destination: string, redactor: Redactor): Promise<void> {
+/** A raw trace larger than this is not kept at all (the page downloaded what the target sent). */
+export const MAX_TRACE_BYTES = 64 * 1_048_576;
+/** A single entry (a response body the page received) larger than this is left out of the kept trace. */
+export const MAX_ENTRY_BYTES = 4 * 1_048_576;
+
+export interface ScrubbedTrace {
+  /** Entries left out for their size (the trace viewer shows them as missing resources). */
+  dropped: string[];
+}
+
+export async function scrubTrace(source: string, destination: string, redactor: Redactor): Promise<ScrubbedTrace> {
+  const size = (await stat(source)).size;
+  if (size > MAX_TRACE_BYTES) throw new Error(`the raw trace is ${size} bytes, over the ${MAX_TRACE_BYTES}-byte limit: not kept`);
   const zip = await JSZip.loadAsync(await readFile(source));
   const out = new JSZip();
+  const dropped: string[] = [];
   for (const entry of Object.values(zip.files)) {
     if (entry.dir) continue;
+    // Checked before inflating where the archive says the size (JSZip keeps it on the entry).
+    const declared = (entry as unknown as { _data?: { uncompressedSize?: number } })._data?.uncompressedSize;
+    if (declared !== undefined && declared > MAX_ENTRY_BYTES) {
+      dropped.push(entry.name);
+      continue;
+    }
     const data = await entry.async('nodebuffer');
+    if (data.length > MAX_ENTRY_BYTES) {
+      dropped.push(entry.name);
+      continue;
+    }
     out.file(entry.name, isText(data) ? scrubText(entry.name, data.toString('utf8'), redactor) : data, {
       date: entry.date,
     });
   }
   await writeFile(destination, await out.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+  return { dropped };
 }
 
 /** Images, archives (xlsx) and other binaries carry no text secrets; everything else is scrubbed. */

@@ -342,7 +342,12 @@ async function keepEvidence(
   });
   const folder = await createEvidenceFolder(dir, req.targetName, req.probe, new Date(result.startedAt));
   try {
-    const written = await writeEvidence(folder, { result: { ...result, evidenceDir: folder }, network: http.last(200), log: log.text(), screenshot, rawTracePath }, redactor);
+    const written = await writeEvidence(
+      folder,
+      { result: { ...result, evidenceDir: folder }, network: http.last(200), log: log.text(), screenshot, rawTracePath },
+      redactor,
+      (line) => log.warn(line),
+    );
     log.info('evidence written', { folder, files: written });
     return { folder };
   } catch (err) {

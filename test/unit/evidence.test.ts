@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
 import { createEvidenceFolder, folderStamp, pruneEvidence, writeEvidence } from '../../src/evidence/store.ts';
-import { scrubTrace } from '../../src/evidence/trace.ts';
+import { MAX_ENTRY_BYTES, scrubTrace } from '../../src/evidence/trace.ts';
 import { Redactor } from '../../src/redact.ts';
 import type { RunResult } from '../../src/run/result.ts';
 
@@ -77,6 +77,21 @@ describe('trace scrubbing', () => {
     const net = JSON.parse((await out.files['trace.network']!.async('string')).trim());
     expect(net.snapshot.request.url).toBe(record.snapshot.request.url);
   });
+  it('leaves out an entry too large to keep (a huge body the page received), keeping the rest scrubbed', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bup-tr-'));
+    const zip = new JSZip();
+    zip.file('trace.trace', JSON.stringify({ type: 'log', message: `password=${PASSWORD}` }));
+    zip.file('resources/huge.json', `[${'"x",'.repeat(MAX_ENTRY_BYTES / 4)}"x"]`);
+    const source = join(dir, 'raw.zip');
+    await writeFile(source, await zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' }));
+    const redactor = new Redactor();
+    redactor.add(PASSWORD);
+    expect(await scrubTrace(source, join(dir, 'trace.zip'), redactor)).toEqual({ dropped: ['resources/huge.json'] });
+    const out = await JSZip.loadAsync(await readFile(join(dir, 'trace.zip')));
+    expect(Object.keys(out.files)).toEqual(['trace.trace']);
+    expect(await out.files['trace.trace']!.async('string')).not.toContain(PASSWORD);
+  });
+
   it('keeps every trace record valid JSON, also where a secret ends right before an escaped quote', async () => {
     // Playwright logs navigations as `navigated to "URL"`: in the record's JSON the URL ends in \".
     // Scrubbing that text must not eat the backslash, or the viewer refuses the whole trace.
