@@ -5,14 +5,13 @@
 //   import_started  poll /status until the canary leaves PENDING
 //   import_finished poll /status until it reaches a final status
 //   check_result    GET /uploadedFileErrors/{logId}, read `Reason for import failure`
-import { checkEnding, hasErrorWorkbook, noteReasons } from './ending.ts';
+import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
 import { canarySearchTerm } from '../src/canary.ts';
 import { isFinalStatus } from '../src/run/observation.ts';
 import { JourneyStop, sleep } from '../src/run/steps.ts';
-import { capText } from '../src/run/text.ts';
 import type { Journey } from '../src/run/journey.ts';
 import { TokenSession } from '../src/target/keycloak.ts';
-import { apiBase, FILE_STATUSES, GenericUploadApi, type Upload } from '../src/target/generic-upload.ts';
+import { apiBase, GenericUploadApi, type Upload } from '../src/target/generic-upload.ts';
 import type { Exchange } from '../src/target/http.ts';
 
 export async function apiJourney(j: Journey): Promise<void> {
@@ -84,9 +83,7 @@ async function checkResult(j: Journey, api: GenericUploadApi, upload: Upload, si
 
 /** Notes the canary's upload as the API gives it; a status or count outside the contract ends the run at once. */
 function note(j: Journey, u: Upload): void {
-  if (!(FILE_STATUSES as readonly string[]).includes(u.fileStatus)) {
-    throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${u.logId} has fileStatus "${capText(u.fileStatus, 40)}", which is none of ${FILE_STATUSES.join(', ')}` });
-  }
+  expectKnownStatus(u.fileStatus, `the canary upload ${u.logId} has fileStatus`);
   if (u.fileStatus === 'COMPLETED' && (typeof u.numberOfErrors !== 'number' || typeof u.numberImported !== 'number')) {
     throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${u.logId} is COMPLETED without numberOfErrors and numberImported as numbers` });
   }

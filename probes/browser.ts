@@ -7,12 +7,12 @@
 //   check_result    read Errors and Imported, download the error workbook, read the reason text
 // Selectors, column headers and paths come from the target's configuration.
 import type { Locator, Page } from 'playwright-core';
-import { checkEnding, hasErrorWorkbook, noteReasons } from './ending.ts';
+import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
 import { isFinalStatus, type Stop } from '../src/run/observation.ts';
 import { JourneyStop, sleep } from '../src/run/steps.ts';
 import { stripQuery } from '../src/run/http-log.ts';
 import type { Journey } from '../src/run/journey.ts';
-import { apiBase, FILE_STATUSES, XLSX_TYPE } from '../src/target/generic-upload.ts';
+import { apiBase, XLSX_TYPE } from '../src/target/generic-upload.ts';
 import { capText } from '../src/run/text.ts';
 
 /** This many reloads of the app page after login, with no other explanation, is a reload loop. */
@@ -181,9 +181,7 @@ async function noteRow(j: Journey, page: Page, row: Locator): Promise<string | u
   if (cells[c.fileName] !== undefined && cells[c.fileName] !== j.canary.fileName) return undefined; // another row matched; look again
   const status = cells[c.status];
   if (status === undefined || status === '') return undefined; // cell being re-rendered; look again
-  if (!(FILE_STATUSES as readonly string[]).includes(status)) {
-    throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary's row shows status "${capText(status, 40)}", which is none of ${FILE_STATUSES.join(', ')}` });
-  }
+  expectKnownStatus(status, "the canary's row shows status");
   if (j.noted.upload?.status !== status) j.log.info(`canary status ${status}`);
   const snap: NonNullable<Journey['noted']['upload']> = { ...j.noted.upload, status };
   const errors = numberOrUndefined(cells[c.errors]);

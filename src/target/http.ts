@@ -52,7 +52,7 @@ export async function send(ex: Exchange, req: SendOptions): Promise<Answer> {
   const url = stripQuery(req.url);
   const id = ex.log.start(method, req.url);
   const side = ex.log.sideOf(req.url) ?? 'app';
-  // axios's own timeout ends when headers arrive; this one covers the body too.
+  // One total deadline for connecting, headers and body (axios's own timeout stops at the headers).
   const total = new AbortController();
   const timer = setTimeout(() => total.abort(), ex.timeoutSeconds * 1000);
   const signal = AbortSignal.any([ex.signal, total.signal]);
@@ -61,7 +61,6 @@ export async function send(ex: Exchange, req: SendOptions): Promise<Answer> {
     url: req.url,
     headers: req.headers,
     data: req.data,
-    timeout: ex.timeoutSeconds * 1000,
     signal,
     maxContentLength: req.maxBytes,
     maxBodyLength: Infinity,
@@ -130,17 +129,26 @@ export function bodySnippet(data: unknown, max = 160): string | undefined {
       ? data.slice(0, 10_000)
       : Buffer.isBuffer(data)
         ? data.toString('utf8', 0, 10_000)
-        : safeJson(data).slice(0, 10_000);
+        : stringified(data).slice(0, 10_000);
   const line = text.split('\n')[0]!.trim();
   if (line === '') return undefined;
   return capText(line, max);
 }
 
-function safeJson(v: unknown): string {
+function stringified(v: unknown): string {
   try {
     return JSON.stringify(v) ?? String(v);
   } catch {
     return String(v);
+  }
+}
+
+/** The body parsed as JSON, or undefined when it is not JSON (for answers whose shape is optional). */
+export function jsonOrUndefined(a: Pick<Answer, 'body'>): unknown {
+  try {
+    return JSON.parse(bodyText(a, a.body.length));
+  } catch {
+    return undefined;
   }
 }
 

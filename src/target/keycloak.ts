@@ -3,7 +3,7 @@
 // expires (an import queue can be slower than a 5-minute token). Every answer is validated:
 // a token is a non-empty string or the login fails with bad_answer, never a half-token.
 import { z } from 'zod';
-import { jsonBody, looksLikeLoginPage, send, unexpected, type Answer, type Exchange } from './http.ts';
+import { jsonBody, jsonOrUndefined, looksLikeLoginPage, send, unexpected, type Answer, type Exchange } from './http.ts';
 import { JourneyStop } from '../run/steps.ts';
 import { capText } from '../run/text.ts';
 
@@ -54,18 +54,10 @@ async function grant(ex: Exchange, kc: KeycloakTarget, form: Grant, maxBytes: nu
   }
   if (res.status === 400 || res.status === 401) {
     // invalid_grant: account disabled / bad credentials; unauthorized_client, invalid_client: client setup.
-    const e = errorAnswer.safeParse(safeJson(res));
+    const e = errorAnswer.safeParse(jsonOrUndefined(res));
     if (e.success) throw new JourneyStop({ kind: 'login_rejected', text: capText(`${e.data.error}: ${e.data.error_description ?? ''}`.trim(), 200) });
   }
   throw unexpected(res);
-}
-
-function safeJson(res: Answer): unknown {
-  try {
-    return JSON.parse(res.body.toString('utf8'));
-  } catch {
-    return undefined;
-  }
 }
 
 function tokensFrom(res: Answer): Tokens {
