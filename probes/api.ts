@@ -5,23 +5,30 @@
 //   import_started  poll /status until the canary leaves PENDING
 //   import_finished poll /status until it reaches a final status
 //   check_result    GET /uploadedFileErrors/{logId}, read `Reason for import failure`
-import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
 import { canarySearchTerm } from '../src/canary.ts';
-import { isFinalStatus } from '../src/run/observation.ts';
-import { JourneyStop, sleep } from '../src/run/steps.ts';
-import type { Journey } from '../src/run/journey.ts';
-import { TokenSession } from '../src/target/keycloak.ts';
-import { apiBase, GenericUploadApi, type Upload } from '../src/target/generic-upload.ts';
+import type { Journey } from '../src/journey/journey.ts';
+import { plainSession, type Probe } from '../src/journey/probe.ts';
+import { JourneyStop } from '../src/model/stop.ts';
+import { isFinalStatus, type Upload, type UploadSnapshot } from '../src/model/upload.ts';
+import { sleep } from '../src/model/wait.ts';
+import { apiBase, GenericUploadApi } from '../src/target/generic-upload.ts';
 import type { Exchange } from '../src/target/http.ts';
+import { TokenSession } from '../src/target/keycloak.ts';
+import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
+
+/** The API probe holds nothing open between calls: its session only runs the journey. */
+export const apiProbe: Probe = {
+  open: async (j) => plainSession(() => apiJourney(j)),
+};
 
 export async function apiJourney(j: Journey): Promise<void> {
   const api = await j.step('login', (signal) => login(j, signal));
   await j.step('list_uploads', (signal) => api.listUploads(exchange(j, signal), { page: 0, size: 1 }));
   const upload = await j.step('upload', (signal) => uploadCanary(j, api, signal));
   await j.step('import_started', (signal) => waitForCanary(j, api, upload, (s) => s !== 'PENDING', signal));
-  j.noted.startedAt = Date.now();
+  j.seen.startedAt = Date.now();
   await j.step('import_finished', (signal) => waitForCanary(j, api, upload, isFinalStatus, signal));
-  j.noted.finishedAt = Date.now();
+  j.seen.finishedAt = Date.now();
   await j.step('check_result', (signal) => checkResult(j, api, upload, signal));
 }
 
@@ -49,8 +56,8 @@ async function login(j: Journey, signal: AbortSignal): Promise<GenericUploadApi>
 
 async function uploadCanary(j: Journey, api: GenericUploadApi, signal: AbortSignal): Promise<Upload> {
   const up = await api.uploadFile(exchange(j, signal), j.canary.fileName, j.canary.workbook);
-  j.noted.uploadAccepted = true;
-  j.noted.uploadedAt = Date.now();
+  j.seen.uploadAccepted = true;
+  j.seen.uploadedAt = Date.now();
   note(j, up);
   j.log.info('canary uploaded', { fileName: j.canary.fileName, logId: String(up.logId) });
   return up;
@@ -87,10 +94,10 @@ function note(j: Journey, u: Upload): void {
   if (u.fileStatus === 'COMPLETED' && (typeof u.numberOfErrors !== 'number' || typeof u.numberImported !== 'number')) {
     throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${u.logId} is COMPLETED without numberOfErrors and numberImported as numbers` });
   }
-  const snap: NonNullable<Journey['noted']['upload']> = { logId: String(u.logId), status: u.fileStatus };
+  const snap: UploadSnapshot = { logId: String(u.logId), status: u.fileStatus };
   if (typeof u.numberOfErrors === 'number') snap.numberOfErrors = u.numberOfErrors;
   if (typeof u.numberImported === 'number') snap.numberImported = u.numberImported;
-  if (j.noted.upload?.status !== snap.status) j.log.info(`canary status ${snap.status}`, { logId: snap.logId });
-  j.noted.upload = snap;
-  j.noted.uploadJson = { uploadedDate: u.uploadedDate ?? undefined, jobStartTime: u.jobStartTime ?? null, processedDate: u.processedDate ?? null };
+  if (j.seen.upload?.status !== snap.status) j.log.info(`canary status ${snap.status}`, { logId: snap.logId });
+  j.seen.upload = snap;
+  j.seen.uploadDates = { uploadedDate: u.uploadedDate ?? undefined, jobStartTime: u.jobStartTime ?? null, processedDate: u.processedDate ?? null };
 }

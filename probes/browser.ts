@@ -6,18 +6,57 @@
 //   import_finished wait until it reaches a final status
 //   check_result    read Errors and Imported, download the error workbook, read the reason text
 // Selectors, column headers and paths come from the target's configuration.
+import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import type { Journey } from '../src/journey/journey.ts';
+import type { Probe } from '../src/journey/probe.ts';
+import type { StepName } from '../src/model/result.ts';
+import { JourneyStop, type Stop } from '../src/model/stop.ts';
+import { capText } from '../src/model/text.ts';
+import { isFinalStatus, XLSX_TYPE, type UploadSnapshot } from '../src/model/upload.ts';
+import { stripQuery } from '../src/model/url.ts';
+import { sleep } from '../src/model/wait.ts';
+import { apiBase } from '../src/target/generic-upload.ts';
+import { openBrowserSession } from './browser-session.ts';
 import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
-import { isFinalStatus, type Stop } from '../src/run/observation.ts';
-import { JourneyStop, sleep } from '../src/run/steps.ts';
-import { stripQuery } from '../src/run/http-log.ts';
-import type { Journey } from '../src/run/journey.ts';
-import { apiBase, XLSX_TYPE } from '../src/target/generic-upload.ts';
-import { capText } from '../src/run/text.ts';
 
 /** This many reloads of the app page after login, with no other explanation, is a reload loop. */
 export const RELOAD_LOOP = 3;
 
+/** The browser probe: a fresh context per run (in the shared warm browser when there is one). */
+export const browserProbe: Probe = {
+  async open(j, shared) {
+    const session = await openBrowserSession({
+      browser: shared.browser,
+      config: j.config,
+      http: j.http,
+      redactor: j.redactor,
+      defaultTimeoutMs: j.target.timeouts.run * 1000,
+    });
+    // Any 401/403/5xx/no answer from the target ends the run at once, whatever the page makes of it.
+    j.http.onBad((event) => j.stop({ kind: 'bad_response', event }));
+    return {
+      run: () => browserJourney(j, session.page),
+      explain: (stop, step) => explainStop(j, session.page, stop, step),
+      freeze: () => session.freeze(),
+      async evidence(dir) {
+        const shot = await session.screenshot();
+        const tracePath = join(dir, 'trace.zip');
+        const traced = await session.stopTrace(tracePath);
+        const problems = shot.png ? [] : [`no screenshot: ${shot.errors.join('; ')}`];
+        if (shot.png && shot.errors.length) problems.push(`screenshot needed another try: ${shot.errors.join('; ')}`);
+        return { ...(shot.png ? { screenshot: shot.png } : {}), ...(traced ? { tracePath } : {}), problems };
+      },
+      discard: async () => {
+        await session.stopTrace();
+      },
+      close: () => session.close(),
+      abandon: async () => {
+        await (shared.browser ?? session.context.browser())?.close();
+      },
+    };
+  },
+};
 
 export async function browserJourney(j: Journey, page: Page): Promise<void> {
   const watch = watchPage(j, page);
@@ -26,9 +65,9 @@ export async function browserJourney(j: Journey, page: Page): Promise<void> {
   await j.step('open_page', () => openPage(j, page));
   const row = await j.step('upload', (signal) => uploadCanary(j, page, signal));
   await j.step('import_started', (signal) => waitForStatus(j, page, row, (s) => s !== 'PENDING', signal));
-  j.noted.startedAt = Date.now();
+  j.seen.startedAt = Date.now();
   await j.step('import_finished', (signal) => waitForStatus(j, page, row, isFinalStatus, signal));
-  j.noted.finishedAt = Date.now();
+  j.seen.finishedAt = Date.now();
   await j.step('check_result', () => checkResult(j, page, row));
 }
 
@@ -50,9 +89,9 @@ function watchPage(j: Journey, page: Page): PageWatch {
     const side = j.http.sideOf(url);
     if (side === 'app' && w.submitted) {
       appLoads++;
-      j.noted.appReloads = Math.max(0, appLoads - 1);
-      if (j.noted.appReloads > 0) j.log.warn(`app page loaded again (${j.noted.appReloads})`, { url: stripQuery(url) });
-      if (j.noted.appReloads >= RELOAD_LOOP) j.stop({ kind: 'reload_loop', count: j.noted.appReloads });
+      j.seen.appReloads = Math.max(0, appLoads - 1);
+      if (j.seen.appReloads > 0) j.log.warn(`app page loaded again (${j.seen.appReloads})`, { url: stripQuery(url) });
+      if (j.seen.appReloads >= RELOAD_LOOP) j.stop({ kind: 'reload_loop', count: j.seen.appReloads });
     }
     if (side === 'keycloak' && w.loggedIn) {
       void page
@@ -124,15 +163,15 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
       const size = Number((await r.headerValue('content-length').catch(() => null)) ?? 0);
       const readable = Number.isFinite(size) && size <= j.target.limits.uploadAnswer;
       if (status >= 200 && status < 300) {
-        j.noted.uploadAccepted = true;
-        j.noted.uploadedAt = Date.now();
+        j.seen.uploadAccepted = true;
+        j.seen.uploadedAt = Date.now();
         const json = readable ? ((await r.json().catch(() => undefined)) as { logId?: unknown } | undefined) : undefined;
         const logId = json?.logId;
-        if (typeof logId === 'number' || (typeof logId === 'string' && logId.length <= 64)) j.noted.upload = { ...j.noted.upload, logId: String(logId) };
+        if (typeof logId === 'number' || (typeof logId === 'string' && logId.length <= 64)) j.seen.upload = { ...j.seen.upload, logId: String(logId) };
       } else if (status === 429 || (status >= 300 && status < 500 && status !== 401 && status !== 403)) {
         const body = readable ? capText((await r.text().catch(() => '')).split('\n')[0] ?? '', 160) : undefined;
         const retryAfter = (await r.headerValue('retry-after').catch(() => null)) ?? undefined;
-        const stop: Parameters<Journey['stop']>[0] = { kind: 'http', side: 'app', method: 'POST', url: uploadUrl, status };
+        const stop: Stop = { kind: 'http', side: 'app', method: 'POST', url: uploadUrl, status };
         if (body) stop.body = body;
         if (retryAfter) stop.retryAfter = capText(retryAfter, 40);
         j.stop(stop);
@@ -147,7 +186,7 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
   const row = page.locator(s.uploadRow.replaceAll('{fileName}', j.canary.fileName)).first();
   for (;;) {
     if ((await row.count()) > 0) {
-      j.noted.uploadedAt ??= Date.now();
+      j.seen.uploadedAt ??= Date.now();
       return row;
     }
     await refresh(j, page);
@@ -182,13 +221,13 @@ async function noteRow(j: Journey, page: Page, row: Locator): Promise<string | u
   const status = cells[c.status];
   if (status === undefined || status === '') return undefined; // cell being re-rendered; look again
   expectKnownStatus(status, "the canary's row shows status");
-  if (j.noted.upload?.status !== status) j.log.info(`canary status ${status}`);
-  const snap: NonNullable<Journey['noted']['upload']> = { ...j.noted.upload, status };
+  if (j.seen.upload?.status !== status) j.log.info(`canary status ${status}`);
+  const snap: UploadSnapshot = { ...j.seen.upload, status };
   const errors = numberOrUndefined(cells[c.errors]);
   const imported = numberOrUndefined(cells[c.imported]);
   if (errors !== undefined) snap.numberOfErrors = errors;
   if (imported !== undefined) snap.numberImported = imported;
-  j.noted.upload = snap;
+  j.seen.upload = snap;
   return status;
 }
 
@@ -235,7 +274,7 @@ async function checkResult(j: Journey, page: Page, row: Locator): Promise<void> 
  * Makes a deadline more precise with what the page shows: a login form where the app should
  * be, or an app that never rendered although nothing is left waiting on the network.
  */
-export async function explainStop(j: Journey, page: Page, stop: Stop, step: string | undefined): Promise<Stop> {
+async function explainStop(j: Journey, page: Page, stop: Stop, step: StepName | undefined): Promise<Stop> {
   if (stop.kind !== 'step_timeout' && stop.kind !== 'run_deadline') return stop;
   const url = page.url();
   const onLoginForm =

@@ -7,7 +7,7 @@ import { launchBrowser } from '../src/browser/launch.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { runProbe } from '../src/run/runner.ts';
 import { rssOf } from './process-memory.ts';
-import type { ProbeName, RunResult } from '../src/run/result.ts';
+import type { ProbeName, RunResult } from '../src/model/result.ts';
 
 const runsArg = process.argv.indexOf('--runs');
 const RUNS = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 5;

@@ -32,7 +32,7 @@ import type { Config } from '../src/config/schema.ts';
 import { scrubTrace } from '../src/evidence/trace.ts';
 import { createLogger } from '../src/log.ts';
 import { redactor, type Redactor } from '../src/redact.ts';
-import type { RunResult } from '../src/run/result.ts';
+import type { RunResult } from '../src/model/result.ts';
 import { runProbe } from '../src/run/runner.ts';
 import { startService, type RunningService } from '../src/service/service.ts';
 import { rssOf as descendantsRss } from './process-memory.ts';

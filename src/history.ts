@@ -4,8 +4,8 @@
 // counted, never a reason for the status page or the service start to fail.
 import { appendFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RunResult } from './run/result.ts';
-import { runResultSchema } from './run/result-schema.ts';
+import type { RunResult } from './model/result.ts';
+import { runResultSchema } from './model/result-schema.ts';
 
 export interface HistoryOptions {
   file: string;

@@ -10,8 +10,8 @@ import { pushResults } from '../metrics/push.ts';
 import { formatResult, formatStep, formatVerdict } from '../report/console.ts';
 import { toJson } from '../report/json.ts';
 import { toJUnitXml } from '../report/junit.ts';
-import { displayUrl } from '../report/url.ts';
-import { PROBE_NAMES, type ProbeName, type RunResult } from '../run/result.ts';
+import { displayUrl } from '../model/url.ts';
+import { PROBE_NAMES, type ProbeName, type RunResult } from '../model/result.ts';
 import { runProbe } from '../run/runner.ts';
 import { parseHttpUrl, parseProbe, usageErrors } from './usage.ts';
 

@@ -1,8 +1,8 @@
 // Usage errors (unknown command or option, missing or bad argument) end the command with exit
 // code 2 and one line on stderr, so that a pipeline never mistakes them for "unhealthy" (1).
 import { CommanderError, InvalidArgumentError, type Command } from 'commander';
-import { displayUrl } from '../report/url.ts';
-import { PROBE_NAMES, type ProbeName } from '../run/result.ts';
+import { displayUrl } from '../model/url.ts';
+import { PROBE_NAMES, type ProbeName } from '../model/result.ts';
 
 export const EXIT_USAGE = 2;
 

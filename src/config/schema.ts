@@ -2,7 +2,7 @@
 // (box, stage, prod ...). Secrets never sit in it as plain text unless the operator insists:
 // a secret is `{ env: NAME }`, `{ file: PATH }` or (for the box and tests) a literal string.
 import { z } from 'zod';
-import { PROBE_NAMES } from '../run/result.ts';
+import { PROBE_NAMES } from '../model/result.ts';
 
 const DURATION_TEXT = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600 } as const;

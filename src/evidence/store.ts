@@ -5,7 +5,7 @@ import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Redactor } from '../redact.ts';
-import type { HttpEvent, RunResult } from '../run/result.ts';
+import type { HttpEvent, RunResult } from '../model/result.ts';
 import { scrubTrace } from './trace.ts';
 
 /** Network events kept in network.json. */

@@ -1,8 +1,8 @@
 // One-shot runs (smoke after a deploy, a CronJob) push their results to a Pushgateway so
 // they show beside the continuous service's series, with the same families and labels.
 import { Pushgateway } from 'prom-client';
-import { scrubUrl } from '../report/url.ts';
-import type { RunResult } from '../run/result.ts';
+import { scrubUrl } from '../model/url.ts';
+import type { RunResult } from '../model/result.ts';
 import { ProbeMetrics } from './registry.ts';
 
 export const DEFAULT_PUSH_JOB = 'bulk-upload-probe-smoke';

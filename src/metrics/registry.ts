@@ -4,14 +4,8 @@
 // known in advance (no run ids, file names or URLs).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { readFileSync } from 'node:fs';
-import {
-  FAILURE_REASONS,
-  STATUS_CLASSES,
-  STEP_NAMES,
-  type ProbeName,
-  type RunResult,
-  type StepName,
-} from '../run/result.ts';
+import { FAILURE_REASONS } from '../model/failures.ts';
+import { STATUS_CLASSES, STEP_NAMES, type ProbeName, type RunResult, type StepName } from '../model/result.ts';
 
 export const METRIC_PREFIX = 'bulk_upload_probe_';
 

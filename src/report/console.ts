@@ -1,6 +1,6 @@
 // What a person reads in a terminal: each step as it finishes, then one block per probe and
 // a verdict line. Plain text, aligned, no colours (it ends up in CI logs).
-import type { RunResult, StepResult } from '../run/result.ts';
+import type { RunResult, StepResult } from '../model/result.ts';
 
 const PROBE_WIDTH = 8;
 const STEP_WIDTH = 16;

@@ -1,6 +1,6 @@
 // JUnit XML for pipelines: one testsuite per target, one testcase per probe. A failed run is a
 // <failure> whose message is the reason and the one-line message; a cancelled run is skipped.
-import type { RunResult } from '../run/result.ts';
+import type { RunResult } from '../model/result.ts';
 
 export function toJUnitXml(results: RunResult[], suiteName = 'bulk-upload-probe'): string {
   const byTarget = new Map<string, RunResult[]>();

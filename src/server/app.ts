@@ -2,16 +2,10 @@
 // /readyz, people read / and /api/runs.
 import express, { type Express } from 'express';
 import type { ProbeMetrics } from '../metrics/registry.ts';
-import type { RunResult } from '../run/result.ts';
-import type { JobState } from '../service/scheduler.ts';
+import type { RunResult } from '../model/result.ts';
+import type { JobState } from '../model/job.ts';
+import type { HealthReport } from './health.ts';
 import { renderStatusPage } from './status-page.ts';
-
-export interface HealthReport {
-  ok: boolean;
-  /** Why not, when not ok. */
-  problems: string[];
-  lastTickAt?: string;
-}
 
 export interface AppDeps {
   metrics: ProbeMetrics;

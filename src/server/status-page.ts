@@ -1,8 +1,8 @@
 // A small human status page: each probe × target's state, then the recent runs with their
 // reason, message and step times. Server-rendered, no script; refreshes itself.
-import type { RunResult } from '../run/result.ts';
-import type { JobState } from '../service/scheduler.ts';
-import type { HealthReport } from './app.ts';
+import type { RunResult } from '../model/result.ts';
+import type { JobState } from '../model/job.ts';
+import type { HealthReport } from './health.ts';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

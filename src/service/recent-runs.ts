@@ -1,5 +1,5 @@
 // The last N runs in memory, newest first, for /api/runs and the status page.
-import type { RunResult } from '../run/result.ts';
+import type { RunResult } from '../model/result.ts';
 
 export class RecentRuns {
   private readonly runs: RunResult[] = [];

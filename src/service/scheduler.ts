@@ -13,7 +13,8 @@ import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright-core';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { ProbeName, RunResult } from '../run/result.ts';
+import type { ProbeName, RunResult } from '../model/result.ts';
+import type { JobState } from '../model/job.ts';
 import { STOP_GRACE_SECONDS, type RunRequest } from '../run/runner.ts';
 
 /** What the scheduler hands to the runner (no live progress: the service logs steps instead). */
@@ -28,16 +29,6 @@ export interface Job {
   jitterSeconds: number;
   /** The runner's own deadline for the whole run. */
   deadlineSeconds: number;
-}
-
-export interface JobState {
-  probe: ProbeName;
-  target: string;
-  running: boolean;
-  runningSince?: string;
-  nextRunAt?: string;
-  lastResult?: { ok: boolean; cancelled?: boolean; reason?: string; finishedAt: string };
-  runs: number;
 }
 
 export interface SchedulerOptions {

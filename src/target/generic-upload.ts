@@ -3,29 +3,9 @@
 // API's contract at this edge (zod), and anything else ends the journey saying what came.
 import { z } from 'zod';
 import { jsonBody, looksLikeLoginPage, send, unexpected, type Answer, type Exchange } from './http.ts';
-import { JourneyStop } from '../run/steps.ts';
-import { capText } from '../run/text.ts';
-
-export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-
-/** Every fileStatus the API's enum has (INVALID_HEADERS exists but is never set). */
-export const FILE_STATUSES = ['PENDING', 'IN_PROGRESS', 'COMPLETED', 'UNEXPECTED_ERROR', 'INVALID_FILE_FORMAT', 'INVALID_HEADERS'] as const;
-
-const localDateTime = z.string().max(64);
-const count = z.number().int().nonnegative().nullable().optional();
-
-/** One upload as /status lists it and POST /file answers it (the fields the probe reads). */
-export const uploadSchema = z.object({
-  logId: z.union([z.number().int(), z.string().min(1).max(64)]),
-  fileName: z.string().max(1024),
-  fileStatus: z.string().max(64),
-  uploadedDate: localDateTime.nullable().optional(),
-  jobStartTime: localDateTime.nullable().optional(),
-  processedDate: localDateTime.nullable().optional(),
-  numberOfErrors: count,
-  numberImported: count,
-});
-export type Upload = z.infer<typeof uploadSchema>;
+import { JourneyStop } from '../model/stop.ts';
+import { capText } from '../model/text.ts';
+import { uploadSchema, XLSX_TYPE, type Upload } from '../model/upload.ts';
 
 /** The limits the client reads answers under (bytes). */
 export interface ApiLimits {

@@ -3,12 +3,12 @@
 // when no usable answer comes. Statuses are returned, not thrown: each caller decides what an
 // answer means. Bodies always arrive as bytes; callers parse them (see `jsonBody`).
 import axios, { type AxiosRequestConfig } from 'axios';
-import type { HttpLog } from '../run/http-log.ts';
-import type { Side } from '../run/observation.ts';
-import { JourneyStop } from '../run/steps.ts';
-import { REFUSED_UNREAD } from '../run/observation.ts';
-import { stripQuery } from '../run/http-log.ts';
-import { capText } from '../run/text.ts';
+import type { HttpLog } from './http-log.ts';
+import type { Side } from '../model/observation.ts';
+import { JourneyStop } from '../model/stop.ts';
+import { REFUSED_UNREAD } from '../model/observation.ts';
+import { stripQuery } from '../model/url.ts';
+import { capText } from '../model/text.ts';
 
 export interface Exchange {
   log: HttpLog;

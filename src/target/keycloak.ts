@@ -4,8 +4,8 @@
 // a token is a non-empty string or the login fails with bad_answer, never a half-token.
 import { z } from 'zod';
 import { jsonBody, jsonOrUndefined, looksLikeLoginPage, send, unexpected, type Answer, type Exchange } from './http.ts';
-import { JourneyStop } from '../run/steps.ts';
-import { capText } from '../run/text.ts';
+import { JourneyStop } from '../model/stop.ts';
+import { capText } from '../model/text.ts';
 
 export interface KeycloakTarget {
   /** Base URL, with the /auth prefix for older Keycloak. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { expect, test, type TestInfo } from '@playwright/test';
 import { clearFault, setFault } from '../../box/control-client.ts';
 import { loadConfig } from '../../src/config/load.ts';
-import type { RunResult, StepResult } from '../../src/run/result.ts';
+import type { RunResult, StepResult } from '../../src/model/result.ts';
 import { runProbe } from '../../src/run/runner.ts';
 import { boxFromEnv } from '../support/playwright-box.ts';
 

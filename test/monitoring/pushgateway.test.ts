@@ -9,7 +9,8 @@ import axios from 'axios';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault } from '../../box/control-client.ts';
 import { pushResults } from '../../src/metrics/push.ts';
-import { FAILURE_REASONS, type RunResult } from '../../src/run/result.ts';
+import { FAILURE_REASONS } from '../../src/model/failures.ts';
+import type { RunResult } from '../../src/model/result.ts';
 import { startPushgateway, type Daemon } from './daemons.ts';
 import { lintComplaints } from './promtool.ts';
 

@@ -9,8 +9,8 @@ import axios from 'axios';
 import { parse, stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault } from '../../box/control-client.ts';
-import type { RunResult } from '../../src/run/result.ts';
-import type { JobState } from '../../src/service/scheduler.ts';
+import type { RunResult } from '../../src/model/result.ts';
+import type { JobState } from '../../src/model/job.ts';
 import { freePort, stopChild, waitFor } from './daemons.ts';
 
 const box = inject('box');

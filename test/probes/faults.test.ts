@@ -5,7 +5,8 @@ import type { Browser } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault, setFault, type FaultParamsInput } from '../../box/control-client.ts';
 import { launchBrowser } from '../../src/browser/launch.ts';
-import type { FailureReason, ProbeName, RunResult } from '../../src/run/result.ts';
+import type { FailureReason } from '../../src/model/failures.ts';
+import type { ProbeName, RunResult } from '../../src/model/result.ts';
 import { probeSetup, type ProbeSetup } from './setup.ts';
 
 const box = inject('box');

@@ -18,7 +18,7 @@ import { clearFault, setFault } from '../../box/control-client.ts';
 import { KeycloakAdmin } from '../../box/keycloak-admin.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import { createLogger } from '../../src/log.ts';
-import type { RunResult } from '../../src/run/result.ts';
+import type { RunResult } from '../../src/model/result.ts';
 import { runProbe } from '../../src/run/runner.ts';
 import { startService } from '../../src/service/service.ts';
 import { fileEntries, filesUnder } from '../support/leak-scan.ts';

@@ -14,14 +14,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault, setFault } from '../../box/control-client.ts';
 import { launchBrowser } from '../../src/browser/launch.ts';
 import { scrubTrace } from '../../src/evidence/trace.ts';
-import { openBrowserSession } from '../../src/run/browser-session.ts';
-import { HttpLog } from '../../src/run/http-log.ts';
+import { openBrowserSession } from '../../probes/browser-session.ts';
+import { HttpLog } from '../../src/target/http-log.ts';
 import { createLogger } from '../../src/log.ts';
 import { redactor } from '../../src/redact.ts';
 import { formatResult, formatStep, formatVerdict } from '../../src/report/console.ts';
 import { toJson } from '../../src/report/json.ts';
 import { toJUnitXml } from '../../src/report/junit.ts';
-import type { RunResult } from '../../src/run/result.ts';
+import type { RunResult } from '../../src/model/result.ts';
 import { fileEntries, filesUnder } from '../support/leak-scan.ts';
 import { probeSetup, SHORT_TIMEOUTS, type ProbeSetup } from './setup.ts';
 

@@ -7,7 +7,7 @@ import type { Browser } from 'playwright-core';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config, TargetConfig } from '../../src/config/schema.ts';
 import { timeoutsSchema } from '../../src/config/schema.ts';
-import type { ProbeName, RunResult } from '../../src/run/result.ts';
+import type { ProbeName, RunResult } from '../../src/model/result.ts';
 import { runProbe, type RunRequest } from '../../src/run/runner.ts';
 import type { BoxInfo } from '../support/box-info.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, inject, it } from 'vitest';
-import type { RunResult } from '../../src/run/result.ts';
+import type { RunResult } from '../../src/model/result.ts';
 
 const box = inject('box');
 const CLI = join(import.meta.dirname, '../../bin/bulk-upload-probe.js');

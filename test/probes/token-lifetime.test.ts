@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault, setFault } from '../../box/control-client.ts';
 import { KeycloakAdmin } from '../../box/keycloak-admin.ts';
 import { launchBrowser } from '../../src/browser/launch.ts';
-import type { ProbeName, RunResult } from '../../src/run/result.ts';
+import type { ProbeName, RunResult } from '../../src/model/result.ts';
 import { apiBase } from '../../src/target/generic-upload.ts';
 import { tokenEndpoint } from '../../src/target/keycloak.ts';
 import { probeSetup, type ProbeSetup } from './setup.ts';

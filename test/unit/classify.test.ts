@@ -2,10 +2,12 @@
 // different things in TIS (401 during login vs after it, a 200 that is a login page, a row
 // that never appears, which wait ran out).
 import { describe, expect, it } from 'vitest';
-import { classify } from '../../src/run/classify.ts';
-import { LIKELY_CAUSE } from '../../src/run/causes.ts';
-import type { Observation, ObservedHttp, Stop } from '../../src/run/observation.ts';
-import { FAILURE_REASONS, type StepName } from '../../src/run/result.ts';
+import { classify, type Verdict } from '../../src/model/classify.ts';
+import { LIKELY_CAUSE } from '../../src/model/failures.ts';
+import type { Observation, ObservedHttp } from '../../src/model/observation.ts';
+import type { Stop } from '../../src/model/stop.ts';
+import { FAILURE_REASONS } from '../../src/model/failures.ts';
+import type { StepName } from '../../src/model/result.ts';
 
 const EXPECTED = 'Person with id 999999999 does not exist';
 const KC = 'https://tis.example/auth/realms/lin/protocol/openid-connect';
@@ -41,11 +43,14 @@ function stopped(step: StepName, stop: Stop, over: Partial<Observation> = {}): O
   return healthy({ step, stop, upload: undefined, reasonTexts: undefined, uploadAccepted: undefined, ...over });
 }
 
+/** The reason of a failing verdict (a passing one has none). */
+const reasonOf = (v: Verdict) => (v.ok ? undefined : v.reason);
+
 describe('classify', () => {
   it('passes the healthy ending, and only that', () => {
     const v = classify(healthy());
     expect(v).toMatchObject({ ok: true });
-    expect(v.reason).toBeUndefined();
+    expect(reasonOf(v)).toBeUndefined();
     expect(v.message).toContain(EXPECTED);
   });
 
@@ -56,7 +61,7 @@ describe('classify', () => {
 
   it('gives every failure a likely cause from the table', () => {
     const v = classify(stopped('login', { kind: 'login_rejected', text: 'invalid_grant: Account disabled' }));
-    expect(v.likelyCause).toBe(LIKELY_CAUSE.login_failed);
+    expect(v.ok ? undefined : v.likelyCause).toBe(LIKELY_CAUSE.login_failed);
     for (const r of FAILURE_REASONS) expect(LIKELY_CAUSE[r].length).toBeGreaterThan(20);
   });
 
@@ -138,7 +143,7 @@ describe('classify', () => {
         http: [ev('keycloak', 'POST', `${KC}/token`, 200, 'open_page'), ev('app', 'GET', `${API}/status`, 401, 'open_page'), ev('app', 'GET', `${API}/status`, 401, 'open_page')],
       });
       const v = classify(o);
-      expect(v.reason).toBe('auth_rejected');
+      expect(reasonOf(v)).toBe('auth_rejected');
       expect(v.message).toContain('2 times');
       expect(v.message).toContain('reloaded itself 3 time');
     });
@@ -152,7 +157,7 @@ describe('classify', () => {
 
     it('upload_rejected: POST /file answers 4xx other than 401/403', () => {
       const v = classify(stopped('upload', { kind: 'http', side: 'app', method: 'POST', url: `${API}/file`, status: 400, body: 'File uploaded cannot be processed : Unrecognised upload template' }));
-      expect(v.reason).toBe('upload_rejected');
+      expect(reasonOf(v)).toBe('upload_rejected');
       expect(v.message).toContain('Unrecognised upload template');
     });
 
@@ -197,12 +202,12 @@ describe('classify', () => {
 
     it('a row that never appears: page_broken when the upload was accepted, timeout when the upload never answered', () => {
       const accepted = classify(stopped('upload', { kind: 'step_timeout', seconds: 30 }, { probe: 'browser', uploadAccepted: true }));
-      expect(accepted.reason).toBe('page_broken');
+      expect(reasonOf(accepted)).toBe('page_broken');
       expect(accepted.message).toContain('row never appeared');
       const hanging = classify(
         stopped('upload', { kind: 'step_timeout', seconds: 30 }, { probe: 'browser', pending: [ev('app', 'POST', `${API}/file`, 0, 'upload', 'no answer yet', 29_800)] }),
       );
-      expect(hanging.reason).toBe('timeout');
+      expect(reasonOf(hanging)).toBe('timeout');
       expect(hanging.message).toContain('POST');
     });
 
@@ -215,14 +220,14 @@ describe('classify', () => {
     it('import_failed: UNEXPECTED_ERROR and INVALID_FILE_FORMAT', () => {
       for (const status of ['UNEXPECTED_ERROR', 'INVALID_FILE_FORMAT']) {
         const v = classify(healthy({ step: 'check_result', stop: { kind: 'wrong_ending', what: `ended ${status}` }, upload: { status }, reasonTexts: undefined }));
-        expect(v.reason).toBe('import_failed');
+        expect(reasonOf(v)).toBe('import_failed');
         expect(v.message).toContain(status);
       }
     });
 
     it('import_wrong_result: COMPLETED with another reason text (bulk_upload inactive in Profile)', () => {
       const v = classify(healthy({ reasonTexts: ['500 Internal Server Error'] }));
-      expect(v.reason).toBe('import_wrong_result');
+      expect(reasonOf(v)).toBe('import_wrong_result');
       expect(v.message).toContain('500 Internal Server Error');
     });
 
@@ -237,14 +242,14 @@ describe('classify', () => {
 
     it('timeout while PENDING is queue_stalled (not started)', () => {
       const v = classify(stopped('import_started', { kind: 'step_timeout', seconds: 60 }, { upload: { status: 'PENDING' }, uploadAccepted: true }));
-      expect(v.reason).toBe('queue_stalled');
+      expect(reasonOf(v)).toBe('queue_stalled');
       expect(v.message).toContain('PENDING');
       expect(v.message).toContain('not started');
     });
 
     it('timeout while IN_PROGRESS is queue_stalled (started, not finished)', () => {
       const v = classify(stopped('import_finished', { kind: 'step_timeout', seconds: 60 }, { upload: { status: 'IN_PROGRESS' }, uploadAccepted: true }));
-      expect(v.reason).toBe('queue_stalled');
+      expect(reasonOf(v)).toBe('queue_stalled');
       expect(v.message).toContain('IN_PROGRESS');
       expect(v.message).toContain('started, not finished');
     });
@@ -253,14 +258,14 @@ describe('classify', () => {
       const v = classify(
         stopped('import_started', { kind: 'step_timeout', seconds: 60 }, { upload: { status: 'PENDING' }, pending: [ev('app', 'GET', `${API}/status`, 0, 'import_started', 'no answer yet', 45_000)] }),
       );
-      expect(v.reason).toBe('timeout');
+      expect(reasonOf(v)).toBe('timeout');
     });
   });
 
   describe('deadlines and the probe itself', () => {
     it('timeout: a request with no answer within its own timeout', () => {
       const v = classify(stopped('list_uploads', { kind: 'no_answer', side: 'app', method: 'GET', url: `${API}/status`, seconds: 15 }));
-      expect(v.reason).toBe('timeout');
+      expect(reasonOf(v)).toBe('timeout');
       expect(v.message).toContain('15 s');
     });
 
@@ -298,7 +303,7 @@ describe('classify', () => {
       stopped('list_uploads', { kind: 'bad_answer', side: 'app', what: 'truncated JSON' }),
       stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: API, status: 429 }),
     ];
-    for (const c of cases) seen.add(classify(c).reason!);
+    for (const c of cases) seen.add(reasonOf(classify(c))!);
     expect([...seen].sort()).toEqual([...FAILURE_REASONS].sort());
   });
 });

@@ -1,7 +1,8 @@
 // Builders shared by the monitoring unit tests: a valid config and RunResults as a runner
 // would produce them.
 import { configSchema, type Config } from '../../src/config/schema.ts';
-import type { FailureReason, ProbeName, RunResult } from '../../src/run/result.ts';
+import type { FailureReason } from '../../src/model/failures.ts';
+import type { ProbeName, RunResult } from '../../src/model/result.ts';
 
 export function testConfig(over: { historyFile: string; interval?: number; jitter?: number; runDeadline?: number; targets?: string[] }): Config {
   const target = (name: string) => ({

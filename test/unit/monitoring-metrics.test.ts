@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ProbeMetrics, METRIC_PREFIX, PROBE_STEPS } from '../../src/metrics/registry.ts';
-import { FAILURE_REASONS, STATUS_CLASSES } from '../../src/run/result.ts';
+import { FAILURE_REASONS } from '../../src/model/failures.ts';
+import { STATUS_CLASSES } from '../../src/model/result.ts';
 import { lintComplaints, promtool } from '../monitoring/promtool.ts';
 import { fakeResult } from './monitoring-fixtures.ts';
 

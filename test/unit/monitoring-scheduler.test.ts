@@ -4,7 +4,7 @@ import type { Browser } from 'playwright-core';
 import { describe, expect, it, vi } from 'vitest';
 import { Scheduler, jobsFor, type ScheduledRunRequest } from '../../src/service/scheduler.ts';
 import { WarmBrowser } from '../../src/service/warm-browser.ts';
-import type { RunResult } from '../../src/run/result.ts';
+import type { RunResult } from '../../src/model/result.ts';
 import { fakeResult, testConfig } from './monitoring-fixtures.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { startService, type RunningService } from '../../src/service/service.ts';
 import type { ScheduledRunRequest } from '../../src/service/scheduler.ts';
-import type { RunResult } from '../../src/run/result.ts';
+import type { RunResult } from '../../src/model/result.ts';
 import { lintComplaints } from '../monitoring/promtool.ts';
 import { fakeResult, testConfig } from './monitoring-fixtures.ts';
 

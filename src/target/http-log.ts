@@ -1,7 +1,8 @@
 // Records every HTTP exchange with the target (both probes), tagged Keycloak or app by URL.
 // Only method, URL without query, status and timing: headers and bodies may hold secrets.
-import { isBadEvent, type ObservedHttp, type Side } from './observation.ts';
-import { STATUS_CLASSES, type HttpSummary, type StatusClass, type StepName } from './result.ts';
+import { isBadEvent, type ObservedHttp, type Side } from '../model/observation.ts';
+import { STATUS_CLASSES, type HttpSummary, type StatusClass, type StepName } from '../model/result.ts';
+import { stripQuery } from '../model/url.ts';
 
 export interface TargetOrigins {
   /** Keycloak base URL (may share the app's origin under a path such as /auth). */
@@ -108,11 +109,6 @@ export class HttpLog {
 export function statusClass(status: number): StatusClass {
   if (status >= 100 && status < 600) return `${Math.floor(status / 100)}xx` as StatusClass;
   return 'none';
-}
-
-export function stripQuery(url: string): string {
-  const i = url.search(/[?#]/);
-  return i < 0 ? url : url.slice(0, i);
 }
 
 function trimSlash(s: string): string {

@@ -1,6 +1,29 @@
-// What each failure reason most likely means in TIS: shown with every failed run and in
-// docs/probes.md. Learned from the 2021-03-18 and 2024-10-15 incidents.
-import type { FailureReason } from './result.ts';
+// Why a run failed: the fixed set of reasons, and what each most likely means in TIS (shown
+// with every failed run; learned from the 2021-03-18 and 2024-10-15 incidents). Which
+// observation leads to which reason is the ordered rule table in classify.ts.
+
+/**
+ * Why a run failed: a small fixed set, documented in the README with the likely cause in TIS.
+ * Metrics pre-create one series per reason, so adding one is a deliberate change.
+ */
+export const FAILURE_REASONS = [
+  'login_failed', // the login page/token endpoint refused the test user (bad credentials, account disabled)
+  'login_unavailable', // Keycloak unreachable or answering 5xx
+  'auth_rejected', // logged in, but the Bulk Upload API answered 401/403 (stale deployed configuration)
+  'server_error', // the app or API answered 5xx
+  'network', // connection refused/reset/DNS failure towards the target
+  'timeout', // a step or the whole run passed its deadline with no more specific explanation
+  'upload_rejected', // POST /file answered 4xx other than 401/403 (validation, template, type)
+  'queue_stalled', // the canary stayed PENDING (or IN_PROGRESS) past its deadline
+  'import_failed', // the import ended UNEXPECTED_ERROR / INVALID_FILE_FORMAT (service account cannot get a token)
+  'import_wrong_result', // COMPLETED, but counts or the error reason text are not the canary's healthy ending
+  'canary_imported', // numberImported = 1: the canary id exists, the canary is no longer harmless
+  'page_broken', // the page did not behave: reload loop, login page where the app should be, element missing
+  'bad_answer', // the target answered, but not in the agreed shape: HTML for JSON, truncated or oversized body, unknown status, missing row, redirect
+  'rate_limited', // the target or a proxy before it answered 429 Too Many Requests
+  'probe_error', // a fault in the probe itself (bug, browser crash): not evidence against TIS
+] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export const LIKELY_CAUSE: Record<FailureReason, string> = {
   login_failed:

@@ -1,5 +1,6 @@
 // The result of one probe run, as data. Everything downstream (console report, JSON, JUnit,
 // metrics, run history, Pushgateway) is computed from this and nothing else.
+import type { FailureReason } from './failures.ts';
 
 export const PROBE_NAMES = ['browser', 'api'] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
@@ -19,28 +20,6 @@ export const STEP_NAMES = [
 ] as const;
 export type StepName = (typeof STEP_NAMES)[number];
 
-/**
- * Why a run failed: a small fixed set, documented in the README with the likely cause in TIS.
- * Metrics pre-create one series per reason, so adding one is a deliberate change.
- */
-export const FAILURE_REASONS = [
-  'login_failed', // the login page/token endpoint refused the test user (bad credentials, account disabled)
-  'login_unavailable', // Keycloak unreachable or answering 5xx
-  'auth_rejected', // logged in, but the Bulk Upload API answered 401/403 (stale deployed configuration)
-  'server_error', // the app or API answered 5xx
-  'network', // connection refused/reset/DNS failure towards the target
-  'timeout', // a step or the whole run passed its deadline with no more specific explanation
-  'upload_rejected', // POST /file answered 4xx other than 401/403 (validation, template, type)
-  'queue_stalled', // the canary stayed PENDING (or IN_PROGRESS) past its deadline
-  'import_failed', // the import ended UNEXPECTED_ERROR / INVALID_FILE_FORMAT (service account cannot get a token)
-  'import_wrong_result', // COMPLETED, but counts or the error reason text are not the canary's healthy ending
-  'canary_imported', // numberImported = 1: the canary id exists, the canary is no longer harmless
-  'page_broken', // the page did not behave: reload loop, login page where the app should be, element missing
-  'bad_answer', // the target answered, but not in the agreed shape: HTML for JSON, truncated or oversized body, unknown status, missing row, redirect
-  'rate_limited', // the target or a proxy before it answered 429 Too Many Requests
-  'probe_error', // a fault in the probe itself (bug, browser crash): not evidence against TIS
-] as const;
-export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'none';
 export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'];

@@ -1,11 +1,12 @@
 // A fresh browser context per run: network watched from the first request, tracing on when
 // configured, and everything closed at the end whatever happened (bounded: nothing hangs).
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { launchBrowser } from '../browser/launch.ts';
-import type { Config } from '../config/schema.ts';
-import type { Redactor } from '../redact.ts';
-import type { HttpLog } from './http-log.ts';
-import { within } from './steps.ts';
+import { launchBrowser } from '../src/browser/launch.ts';
+import type { Config } from '../src/config/schema.ts';
+import { stripQuery } from '../src/model/url.ts';
+import { within } from '../src/model/wait.ts';
+import type { Redactor } from '../src/redact.ts';
+import type { HttpLog } from '../src/target/http-log.ts';
 
 export interface BrowserSession {
   context: BrowserContext;
@@ -122,7 +123,7 @@ function watchNetwork(context: BrowserContext, http: HttpLog, redactor: Redactor
   context.on('request', (r) => ids.set(r, http.start(r.method(), r.url())));
   context.on('response', (r) => {
     http.finish(ids.get(r.request()), r.status());
-    if (r.status() === 200 && /\/protocol\/openid-connect\/token$/.test(r.url().split('?')[0]!)) {
+    if (r.status() === 200 && /\/protocol\/openid-connect\/token$/.test(stripQuery(r.url()))) {
       r.json()
         .then((t: Record<string, unknown>) => {
           for (const k of ['access_token', 'refresh_token', 'id_token']) if (typeof t[k] === 'string') redactor.add(t[k]);

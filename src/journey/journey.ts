@@ -1,11 +1,12 @@
 // What a probe's journey gets from the runner: the target, the canary, timed steps, the HTTP
-// log, a place to note what it saw, and a way to stop the run at once (fail fast).
-import type { Config, TargetConfig } from '../config/schema.ts';
+// log, a record of what it saw, and a way to stop the run at once (fail fast).
 import type { Credentials } from '../config/load.ts';
+import type { Config, TargetConfig } from '../config/schema.ts';
+import type { Seen } from '../model/observation.ts';
+import type { ProbeName, StepName } from '../model/result.ts';
+import type { Stop } from '../model/stop.ts';
 import type { Redactor } from '../redact.ts';
-import type { HttpLog } from './http-log.ts';
-import type { Stop, UploadSnapshot } from './observation.ts';
-import type { ProbeName, StepName } from './result.ts';
+import type { HttpLog } from '../target/http-log.ts';
 import type { RunLog } from './run-log.ts';
 
 export interface Canary {
@@ -16,20 +17,6 @@ export interface Canary {
   expectedReason: string;
 }
 
-/** What the journey noted on the way (filled in place; read by classification). */
-export interface Noted {
-  upload?: UploadSnapshot;
-  /** The upload's own dates as the API gave them (ISO local date-times). */
-  uploadJson?: { uploadedDate?: string; jobStartTime?: string | null; processedDate?: string | null };
-  uploadAccepted?: boolean;
-  reasonTexts?: string[];
-  appReloads?: number;
-  /** When the upload was accepted and when the import was seen to start/finish (ms). */
-  uploadedAt?: number;
-  startedAt?: number;
-  finishedAt?: number;
-}
-
 export interface Journey {
   probe: ProbeName;
   targetName: string;
@@ -38,7 +25,8 @@ export interface Journey {
   credentials: Credentials;
   canary: Canary;
   http: HttpLog;
-  noted: Noted;
+  /** What the journey saw, written in place as it goes: classification reads it as it is. */
+  seen: Seen;
   redactor: Redactor;
   log: RunLog;
   /** Aborts when the run must end: deadline, cancellation, or a fail-fast stop. */

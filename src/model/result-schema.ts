@@ -2,8 +2,8 @@
 // history on disk may hold a line cut by a crash, a record of another version, or garbage).
 // The type checks at the bottom keep it and the RunResult interface the same shape.
 import { z } from 'zod';
+import { FAILURE_REASONS } from './failures.ts';
 import {
-  FAILURE_REASONS,
   PROBE_NAMES,
   STEP_NAMES,
   type CanaryOutcome,

@@ -1,7 +1,13 @@
-// URLs the operator gives (a Pushgateway behind basic auth, a token in the query) are printed
-// and logged only without their credentials and query string.
+// URLs as the probe prints and logs them: the target's without query or fragment (they may
+// hold tokens); those the operator gives (a Pushgateway behind basic auth, a token in the
+// query) without their credentials and query string.
 
 const MASK = '***';
+
+export function stripQuery(url: string): string {
+  const i = url.search(/[?#]/);
+  return i < 0 ? url : url.slice(0, i);
+}
 
 /** The URL fit to print: `user:password@` becomes `***@`, query string and fragment are dropped. */
 export function displayUrl(raw: string): string {

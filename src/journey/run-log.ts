@@ -1,10 +1,10 @@
 // A run's own log: every line is scrubbed, kept for the evidence folder's probe.log, and
 // forwarded to the service's structured logger when there is one.
 import type { Logger } from '../log.ts';
+import { capDeep, capText } from '../model/text.ts';
 import type { Redactor } from '../redact.ts';
-import { capDeep, capText } from './text.ts';
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
+type Level = 'info' | 'warn' | 'error';
 
 /** Lines kept for the evidence's probe.log (errors past it are still kept), and the longest text in one. */
 const MAX_LINES = 1_000;
@@ -20,9 +20,6 @@ export class RunLog {
     private readonly bindings: Record<string, unknown> = {},
   ) {}
 
-  debug(msg: string, data?: Record<string, unknown>): void {
-    this.write('debug', msg, data);
-  }
   info(msg: string, data?: Record<string, unknown>): void {
     this.write('info', msg, data);
   }
