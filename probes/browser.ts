@@ -13,7 +13,7 @@ import type { Probe } from '../src/journey/probe.ts';
 import type { StepName } from '../src/model/result.ts';
 import { JourneyStop, type Stop } from '../src/model/stop.ts';
 import { capText } from '../src/model/text.ts';
-import { isFinalStatus, XLSX_TYPE, type UploadSnapshot } from '../src/model/upload.ts';
+import { isFinalStatus, uploadSchema, XLSX_TYPE, type UploadSnapshot } from '../src/model/upload.ts';
 import { stripQuery } from '../src/model/url.ts';
 import { sleep } from '../src/model/wait.ts';
 import { apiBase } from '../src/target/generic-upload.ts';
@@ -165,9 +165,9 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
       if (status >= 200 && status < 300) {
         j.seen.uploadAccepted = true;
         j.seen.uploadedAt = Date.now();
-        const json = readable ? ((await r.json().catch(() => undefined)) as { logId?: unknown } | undefined) : undefined;
-        const logId = json?.logId;
-        if (typeof logId === 'number' || (typeof logId === 'string' && logId.length <= 64)) j.seen.upload = { ...j.seen.upload, logId: String(logId) };
+        // The page goes on from the answer by itself; the probe only notes the logId when it is one.
+        const answer = readable ? uploadSchema.pick({ logId: true }).safeParse(await r.json().catch(() => undefined)) : undefined;
+        if (answer?.success) j.seen.upload = { ...j.seen.upload, logId: String(answer.data.logId) };
       } else if (status === 429 || (status >= 300 && status < 500 && status !== 401 && status !== 403)) {
         const body = readable ? capText((await r.text().catch(() => '')).split('\n')[0] ?? '', 160) : undefined;
         const retryAfter = (await r.headerValue('retry-after').catch(() => null)) ?? undefined;

@@ -1,15 +1,9 @@
 // The uploads generic-upload knows about (production: a database table plus blob storage).
+// Its JSON is the API's record as the product describes it (src/model/upload.ts): one shape for both.
+import type { FileStatus, UploadJson } from '../../src/model/upload.ts';
 import type { FileType } from './templates.ts';
 
-export const FILE_STATUSES = [
-  'PENDING',
-  'IN_PROGRESS',
-  'COMPLETED',
-  'INVALID_FILE_FORMAT',
-  'INVALID_HEADERS',
-  'UNEXPECTED_ERROR',
-] as const;
-export type FileStatus = (typeof FILE_STATUSES)[number];
+export type { FileStatus, UploadJson };
 
 export interface Upload {
   logId: number;
@@ -28,22 +22,6 @@ export interface Upload {
   content: Buffer;
   /** Reason for import failure by spreadsheet row number (1-based, header is row 1). */
   rowErrors: Map<number, string>;
-}
-
-/** The upload's JSON as the API answers it. */
-export interface UploadJson {
-  fileName: string;
-  fileType: FileType;
-  uploadedDate: string;
-  processedDate: string | null;
-  jobStartTime: string | null;
-  fileStatus: FileStatus;
-  logId: number;
-  username: string;
-  firstName: string;
-  lastName: string;
-  numberOfErrors: number | null;
-  numberImported: number | null;
 }
 
 /** ISO local date-time (no zone), as Java's LocalDateTime serialises. */

@@ -197,7 +197,8 @@ export const FAILURE_RULES: readonly FailureRule[] = [
   },
   // 4. The import's ending, when one was seen: the journey's judgement of it, else made here.
   {
-    when: "the canary's ending is not the healthy one (see endingFailure)",
+    when:
+      "the canary's ending is not the healthy one: ended UNEXPECTED_ERROR or INVALID_* (import failed); COMPLETED without counts (bad answer); imported 1 or more (canary imported); other counts, another reason text or an unreadable error workbook (wrong result)",
     gives: ['import_failed', 'import_wrong_result', 'canary_imported', 'bad_answer'],
     judge: (o) => {
       const s = o.stop;

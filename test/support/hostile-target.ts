@@ -22,6 +22,7 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import JSZip from 'jszip';
 import multer from 'multer';
 import { configSchema, type Config } from '../../src/config/schema.ts';
+import { XLSX_TYPE } from '../../src/model/upload.ts';
 
 export const HOSTILE_SCENARIOS = [
   'healthy',
@@ -125,7 +126,6 @@ interface StoredUpload {
   fixed?: { status: string; errors: number; imported: number; startedAt: number; processedAt: number };
 }
 
-const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
 /** ISO local date-time without zone, as Java's LocalDateTime serialises (read as UTC by the probe). */
 function localDateTime(ms: number): string {

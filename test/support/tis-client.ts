@@ -3,6 +3,7 @@
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios';
 import ExcelJS from 'exceljs';
 import { TOKEN_CLIENT_ID } from '../../box/realm.ts';
+import { isFinalStatus, type UploadJson } from '../../src/model/upload.ts';
 import type { BoxInfo } from './box-info.ts';
 
 export interface TokenAnswer {
@@ -37,20 +38,7 @@ export function uploadApi(box: BoxInfo, token: string | undefined, base = `${box
   });
 }
 
-export interface UploadJson {
-  fileName: string;
-  fileType: string;
-  uploadedDate: string;
-  processedDate: string | null;
-  jobStartTime: string | null;
-  fileStatus: string;
-  logId: number;
-  username: string;
-  firstName: string;
-  lastName: string;
-  numberOfErrors: number | null;
-  numberImported: number | null;
-}
+export type { UploadJson };
 
 export async function uploadFile(api: AxiosInstance, fileName: string, content: Buffer, part = 'file'): Promise<AxiosResponse> {
   const form = new FormData();
@@ -67,7 +55,6 @@ export async function findUpload(api: AxiosInstance, fileName: string, logId: nu
   return res.data.find((u) => u.logId === logId);
 }
 
-const FINAL = new Set(['COMPLETED', 'INVALID_FILE_FORMAT', 'UNEXPECTED_ERROR', 'INVALID_HEADERS']);
 
 /** Polls /status until the upload reaches a final status (or the deadline passes). */
 export async function waitForFinal(api: AxiosInstance, upload: UploadJson, timeoutMs = 30_000): Promise<UploadJson> {
@@ -75,7 +62,7 @@ export async function waitForFinal(api: AxiosInstance, upload: UploadJson, timeo
   let last: UploadJson | undefined;
   while (Date.now() < deadline) {
     last = await findUpload(api, upload.fileName, upload.logId);
-    if (last && FINAL.has(last.fileStatus)) return last;
+    if (last && isFinalStatus(last.fileStatus)) return last;
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new Error(`upload ${upload.logId} not finished after ${timeoutMs} ms; last status ${last?.fileStatus}`);
