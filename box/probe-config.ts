@@ -6,6 +6,22 @@ import YAML from 'yaml';
 import { configSchema } from '../src/config/schema.ts';
 import { REALM, TOKEN_CLIENT_ID, TEST_USER } from './realm.ts';
 
+/**
+ * Step timeouts for faults in the box (tests, soak): long enough for a healthy box (imports take
+ * ~1-2 s), short enough that a fault fails fast. As the configuration file writes them.
+ */
+export const FAST_TIMEOUTS = {
+  login: '15s',
+  openPage: '10s',
+  listUploads: '6s',
+  upload: '8s',
+  importStarted: '8s',
+  importFinished: '8s',
+  checkResult: '10s',
+  request: '5s',
+  run: '45s',
+} as const;
+
 export interface ProbeConfigInput {
   stateDir: string;
   appUrl: string;

@@ -24,6 +24,7 @@ import { runInNewContext } from 'node:vm';
 import JSZip from 'jszip';
 import YAML from 'yaml';
 import { startBox, type BoxDetails } from '../box/box.ts';
+import { FAST_TIMEOUTS } from '../box/probe-config.ts';
 import { clearFault, setFault, type FaultParamsInput } from '../box/control-client.ts';
 import type { FaultName } from '../box/faults.ts';
 import { launchBrowser } from '../src/browser/launch.ts';
@@ -98,18 +99,8 @@ const FAULT_CYCLE: Array<{ name: FaultName; params?: FaultParamsInput }> = [
 ];
 
 /** Short step timeouts (as the probe integration suites use): faults are seen fast. */
-const TIMEOUTS = {
-  login: '15s',
-  openPage: '10s',
-  listUploads: '6s',
-  upload: '8s',
-  importStarted: '8s',
-  importFinished: '8s',
-  checkResult: '10s',
-  request: '5s',
-  run: '45s',
-};
-const RUN_DEADLINE_S = 45;
+const TIMEOUTS = FAST_TIMEOUTS;
+const RUN_DEADLINE_S = Number.parseInt(FAST_TIMEOUTS.run, 10);
 /** No run finishing for this long means the service is stuck (its own cut-off is deadline + 2 × 10 s grace). */
 const STALL_MS = Math.max(180_000, 3 * RUN_DEADLINE_S * 1000);
 

@@ -10,19 +10,10 @@ import { timeoutsSchema } from '../../src/config/schema.ts';
 import type { ProbeName, RunResult } from '../../src/model/result.ts';
 import { runProbe, type RunRequest } from '../../src/run/runner.ts';
 import type { BoxInfo } from '../support/box-info.ts';
+import { FAST_TIMEOUTS } from '../../box/probe-config.ts';
 
 /** Step timeouts for fault tests: long enough for a healthy box (imports take ~1-2 s), short enough to fail fast. */
-export const SHORT_TIMEOUTS = timeoutsSchema.parse({
-  login: '15s',
-  openPage: '10s',
-  listUploads: '6s',
-  upload: '8s',
-  importStarted: '8s',
-  importFinished: '8s',
-  checkResult: '10s',
-  request: '5s',
-  run: '45s',
-});
+export const SHORT_TIMEOUTS = timeoutsSchema.parse(FAST_TIMEOUTS);
 
 export interface ProbeSetup {
   config: Config;
