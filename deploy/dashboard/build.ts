@@ -34,6 +34,17 @@ const upDown = new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps
   { value: 1, color: 'green' },
 ]);
 
+/** A stat panel of the "Now" row: one value per series, its latest, a third of the row wide. */
+function nowStat(title: string, expr: string, legend: string): StatPanel {
+  return new StatPanel()
+    .title(title)
+    .withTarget(query(expr, legend))
+    .graphMode(common.BigValueGraphMode.None)
+    .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']))
+    .height(5)
+    .span(8);
+}
+
 export function buildDashboard(): Dashboard {
   return new DashboardBuilder('TIS Bulk Upload – synthetic probe')
     .uid('bulk-upload-probe')
@@ -68,24 +79,16 @@ export function buildDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Now'))
     .withPanel(
-      new StatPanel()
-        .title('Last run')
+      nowStat('Last run', `bulk_upload_probe_success{${sel}}`, '{{target}} {{probe}}')
         .description('1 = the last run succeeded, 0 = it failed.')
-        .withTarget(query(`bulk_upload_probe_success{${sel}}`, '{{target}} {{probe}}'))
         .mappings([
           { type: MappingType.ValueToText, options: { '0': { text: 'DOWN', color: 'red' }, '1': { text: 'UP', color: 'green' } } },
         ])
         .thresholds(upDown)
-        .colorMode(common.BigValueColorMode.Background)
-        .graphMode(common.BigValueGraphMode.None)
-        .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']))
-        .height(5)
-        .span(8),
+        .colorMode(common.BigValueColorMode.Background),
     )
     .withPanel(
-      new StatPanel()
-        .title('Time since last success')
-        .withTarget(query(`time() - bulk_upload_probe_last_success_timestamp_seconds{${sel}}`, '{{target}} {{probe}}'))
+      nowStat('Time since last success', `time() - bulk_upload_probe_last_success_timestamp_seconds{${sel}}`, '{{target}} {{probe}}')
         .unit('s')
         .thresholds(
           new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
@@ -94,21 +97,10 @@ export function buildDashboard(): Dashboard {
             { value: 1800, color: 'red' },
           ]),
         )
-        .colorMode(common.BigValueColorMode.Value)
-        .graphMode(common.BigValueGraphMode.None)
-        .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']))
-        .height(5)
-        .span(8),
+        .colorMode(common.BigValueColorMode.Value),
     )
     .withPanel(
-      new StatPanel()
-        .title('Probe version')
-        .withTarget(query('bulk_upload_probe_build_info', '{{version}}'))
-        .textMode(common.BigValueTextMode.Name)
-        .graphMode(common.BigValueGraphMode.None)
-        .reduceOptions(new common.ReduceDataOptionsBuilder().calcs(['lastNotNull']))
-        .height(5)
-        .span(8),
+      nowStat('Probe version', 'bulk_upload_probe_build_info', '{{version}}').textMode(common.BigValueTextMode.Name),
     )
     .withRow(new RowBuilder('Over time'))
     .withPanel(
