@@ -45,6 +45,11 @@ function nowStat(title: string, expr: string, legend: string): StatPanel {
     .span(8);
 }
 
+/** A half-row time series in seconds, starting at 0 (the Durations row). */
+function secondsSeries(title: string): TimeseriesPanel {
+  return new TimeseriesPanel().title(title).unit('s').min(0).height(8).span(12);
+}
+
 export function buildDashboard(): Dashboard {
   return new DashboardBuilder('TIS Bulk Upload – synthetic probe')
     .uid('bulk-upload-probe')
@@ -144,8 +149,7 @@ export function buildDashboard(): Dashboard {
     )
     .withRow(new RowBuilder('Durations'))
     .withPanel(
-      new TimeseriesPanel()
-        .title('Run duration (p50, p90)')
+      secondsSeries('Run duration (p50, p90)')
         .withTarget(
           query(
             `histogram_quantile(0.5, sum by (le, target, probe) (rate(bulk_upload_probe_run_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
@@ -158,54 +162,35 @@ export function buildDashboard(): Dashboard {
             '{{target}} {{probe}} p90',
             'B',
           ),
-        )
-        .unit('s')
-        .min(0)
-        .height(8)
-        .span(12),
+        ),
     )
     .withPanel(
-      new TimeseriesPanel()
-        .title('Step duration (average)')
+      secondsSeries('Step duration (average)')
         .withTarget(
           query(
             `sum by (target, probe, step) (rate(bulk_upload_probe_step_duration_seconds_sum{${sel}}[$__rate_interval]))` +
               ` / sum by (target, probe, step) (rate(bulk_upload_probe_step_duration_seconds_count{${sel}}[$__rate_interval]))`,
             '{{target}} {{probe}} {{step}}',
           ),
-        )
-        .unit('s')
-        .min(0)
-        .height(8)
-        .span(12),
+        ),
     )
     .withPanel(
-      new TimeseriesPanel()
-        .title('Canary queue wait (uploaded → import started)')
+      secondsSeries('Canary queue wait (uploaded → import started)')
         .withTarget(
           query(
             `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_queue_wait_seconds_bucket{${sel}}[$__rate_interval])))`,
             '{{target}} p90',
           ),
-        )
-        .unit('s')
-        .min(0)
-        .height(8)
-        .span(12),
+        ),
     )
     .withPanel(
-      new TimeseriesPanel()
-        .title('Canary import time (started → finished)')
+      secondsSeries('Canary import time (started → finished)')
         .withTarget(
           query(
             `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_import_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
             '{{target}} p90',
           ),
-        )
-        .unit('s')
-        .min(0)
-        .height(8)
-        .span(12),
+        ),
     )
     .withRow(new RowBuilder('Target HTTP'))
     .withPanel(
