@@ -1,5 +1,5 @@
-// Builders shared by the monitoring unit tests: a valid config and RunResults as a runner
-// would produce them.
+// Builders shared by the unit tests of the service, metrics and history: a valid config and
+// RunResults as a runner would produce them.
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import type { FailureReason } from '../../src/model/failures.ts';
 import type { ProbeName, RunResult } from '../../src/model/result.ts';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RunHistory } from '../../src/history.ts';
-import { fakeResult } from './monitoring-fixtures.ts';
+import { fakeResult } from '../support/results.ts';
 
 let dir: string;
 beforeEach(async () => {

@@ -1,8 +1,8 @@
 // Which Chromium is launched: the configuration's when it names one, else $CHROMIUM_PATH (the
 // container sets it), else Debian's. The configuration's default must not hide the variable.
 import { describe, expect, it } from 'vitest';
-import { launchOptions } from '../../src/browser/launch.ts';
-import { configSchema } from '../../src/config/schema.ts';
+import { launchOptions } from '../../../src/browser/launch.ts';
+import { configSchema } from '../../../src/config/schema.ts';
 
 const target = { appUrl: 'http://127.0.0.1:9', keycloak: { url: 'http://127.0.0.1:9' }, credentials: { username: 'u', password: 'p' } };
 

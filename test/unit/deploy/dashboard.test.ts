@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { DASHBOARD_FILE, buildDashboard, panelQueries } from '../../deploy/dashboard/build.ts';
+import { DASHBOARD_FILE, buildDashboard, panelQueries } from '../../../deploy/dashboard/build.ts';
 
 const committed = JSON.parse(readFileSync(DASHBOARD_FILE, 'utf8')) as ReturnType<typeof buildDashboard>;
 

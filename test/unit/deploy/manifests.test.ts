@@ -4,9 +4,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.ts';
+import { configSchema } from '../../../src/config/schema.ts';
 
-const k8s = fileURLToPath(new URL('../../deploy/kubernetes/', import.meta.url));
+const k8s = fileURLToPath(new URL('../../../deploy/kubernetes/', import.meta.url));
 type Doc = { apiVersion: string; kind: string; metadata?: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; resources?: string[] };
 
 const docs: Record<string, Doc> = {};
@@ -72,7 +72,7 @@ describe('Kubernetes manifests', () => {
 });
 
 describe('container image definition', () => {
-  const file = readFileSync(fileURLToPath(new URL('../../deploy/container/Containerfile', import.meta.url)), 'utf8');
+  const file = readFileSync(fileURLToPath(new URL('../../../deploy/container/Containerfile', import.meta.url)), 'utf8');
   it('installs Debian chromium and runs serve as a non-root user', () => {
     expect(file).toMatch(/^FROM node:20-bookworm/m);
     expect(file).toMatch(/apt-get install .*chromium/);

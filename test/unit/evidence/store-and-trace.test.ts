@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import JSZip from 'jszip';
 import { describe, expect, it } from 'vitest';
-import { createEvidenceFolder, folderStamp, pruneEvidence, writeEvidence } from '../../src/evidence/store.ts';
-import { MAX_ENTRY_BYTES, scrubTrace } from '../../src/evidence/trace.ts';
-import { Redactor } from '../../src/redact.ts';
-import type { RunResult } from '../../src/model/result.ts';
+import { createEvidenceFolder, folderStamp, pruneEvidence, writeEvidence } from '../../../src/evidence/store.ts';
+import { MAX_ENTRY_BYTES, scrubTrace } from '../../../src/evidence/trace.ts';
+import { Redactor } from '../../../src/redact.ts';
+import type { RunResult } from '../../../src/model/result.ts';
 
 const PASSWORD = 'Known-Secret-Value-123';
 const TOKEN = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwcm9iZSJ9.c2lnbmF0dXJl';

@@ -1,11 +1,11 @@
 // Steps and deadlines: each step is timed, ends at its timeout even when the work ignores its
 // signal, and a run-level stop (deadline, cancel, fail-fast) ends the current step at once.
 import { describe, expect, it } from 'vitest';
-import { timeoutsSchema } from '../../src/config/schema.ts';
-import { JourneyStop, toStop } from '../../src/model/stop.ts';
-import { raceAbort, sleep } from '../../src/model/wait.ts';
-import { StepRunner } from '../../src/journey/steps.ts';
-import type { StepResult } from '../../src/model/result.ts';
+import { timeoutsSchema } from '../../../src/config/schema.ts';
+import { JourneyStop, toStop } from '../../../src/model/stop.ts';
+import { raceAbort, sleep } from '../../../src/model/wait.ts';
+import { StepRunner } from '../../../src/journey/steps.ts';
+import type { StepResult } from '../../../src/model/result.ts';
 
 // The file refuses timeouts under 1 s; the tests set a short one after parsing to stay fast.
 const timeouts = { ...timeoutsSchema.parse({ upload: 5 }), login: 0.2 };

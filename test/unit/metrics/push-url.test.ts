@@ -3,9 +3,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PushError, pushResults } from '../../src/metrics/push.ts';
-import { displayUrl, scrubUrl } from '../../src/model/url.ts';
-import { fakeResult } from './monitoring-fixtures.ts';
+import { PushError, pushResults } from '../../../src/metrics/push.ts';
+import { displayUrl, scrubUrl } from '../../../src/model/url.ts';
+import { fakeResult } from '../../support/results.ts';
 
 const SECRET = 'Gateway-Pa55';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ProbeMetrics, METRIC_PREFIX, PROBE_STEPS } from '../../src/metrics/registry.ts';
-import { FAILURE_REASONS } from '../../src/model/failures.ts';
-import { STATUS_CLASSES } from '../../src/model/result.ts';
-import { lintComplaints, promtool } from '../monitoring/promtool.ts';
-import { fakeResult } from './monitoring-fixtures.ts';
+import { ProbeMetrics, METRIC_PREFIX, PROBE_STEPS } from '../../../src/metrics/registry.ts';
+import { FAILURE_REASONS } from '../../../src/model/failures.ts';
+import { STATUS_CLASSES } from '../../../src/model/result.ts';
+import { lintComplaints, promtool } from '../../monitoring/promtool.ts';
+import { fakeResult } from '../../support/results.ts';
 
 async function sample(m: ProbeMetrics, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const metric = await m.registry.getSingleMetric(name)?.get();

@@ -2,12 +2,12 @@
 // different things in TIS (401 during login vs after it, a 200 that is a login page, a row
 // that never appears, which wait ran out).
 import { describe, expect, it } from 'vitest';
-import { classify, type Verdict } from '../../src/model/classify.ts';
-import { LIKELY_CAUSE } from '../../src/model/failures.ts';
-import type { Observation, ObservedHttp } from '../../src/model/observation.ts';
-import type { Stop } from '../../src/model/stop.ts';
-import { FAILURE_REASONS } from '../../src/model/failures.ts';
-import type { StepName } from '../../src/model/result.ts';
+import { classify, type Verdict } from '../../../src/model/classify.ts';
+import { LIKELY_CAUSE } from '../../../src/model/failures.ts';
+import type { Observation, ObservedHttp } from '../../../src/model/observation.ts';
+import type { Stop } from '../../../src/model/stop.ts';
+import { FAILURE_REASONS } from '../../../src/model/failures.ts';
+import type { StepName } from '../../../src/model/result.ts';
 
 const EXPECTED = 'Person with id 999999999 does not exist';
 const KC = 'https://tis.example/auth/realms/lin/protocol/openid-connect';

@@ -1,9 +1,9 @@
 // Reports: the console lines a person reads, and JUnit XML a pipeline reads.
 import { describe, expect, it } from 'vitest';
-import { formatResult, formatStep, formatVerdict } from '../../src/report/console.ts';
-import { toJUnitXml, esc } from '../../src/report/junit.ts';
-import { toJson } from '../../src/report/json.ts';
-import type { RunResult } from '../../src/model/result.ts';
+import { formatResult, formatStep, formatVerdict } from '../../../src/report/console.ts';
+import { toJUnitXml, esc } from '../../../src/report/junit.ts';
+import { toJson } from '../../../src/report/json.ts';
+import type { RunResult } from '../../../src/model/result.ts';
 
 const base = {
   startedAt: '2026-11-25T10:00:00.000Z',

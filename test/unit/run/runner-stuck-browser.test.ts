@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import { configSchema } from '../../src/config/schema.ts';
-import { runProbe, STOP_GRACE_SECONDS } from '../../src/run/runner.ts';
+import { configSchema } from '../../../src/config/schema.ts';
+import { runProbe, STOP_GRACE_SECONDS } from '../../../src/run/runner.ts';
 
 const never = () => new Promise<never>(() => {});
 

@@ -5,8 +5,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { configSchema, type Config } from '../../src/config/schema.ts';
-import { runProbe } from '../../src/run/runner.ts';
+import { configSchema, type Config } from '../../../src/config/schema.ts';
+import { runProbe } from '../../../src/run/runner.ts';
 
 const PASSWORD = 'Runner-Test-Secret-991';
 let silent: Server;

@@ -2,10 +2,10 @@ import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright-core';
 import { describe, expect, it, vi } from 'vitest';
-import { Scheduler, jobsFor, type ScheduledRunRequest } from '../../src/service/scheduler.ts';
-import { WarmBrowser } from '../../src/service/warm-browser.ts';
-import type { RunResult } from '../../src/model/result.ts';
-import { fakeResult, testConfig } from './monitoring-fixtures.ts';
+import { Scheduler, jobsFor, type ScheduledRunRequest } from '../../../src/service/scheduler.ts';
+import { WarmBrowser } from '../../../src/service/warm-browser.ts';
+import type { RunResult } from '../../../src/model/result.ts';
+import { fakeResult, testConfig } from '../../support/results.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const cfg = (o: Partial<Parameters<typeof testConfig>[0]> = {}) => testConfig({ historyFile: '/nonexistent/h.jsonl', ...o });

@@ -6,12 +6,12 @@ import { EventEmitter } from 'node:events';
 import axios from 'axios';
 import type { Browser } from 'playwright-core';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createLogger } from '../../src/log.ts';
-import { startService, type RunningService } from '../../src/service/service.ts';
-import type { ScheduledRunRequest } from '../../src/service/scheduler.ts';
-import type { RunResult } from '../../src/model/result.ts';
-import { lintComplaints } from '../monitoring/promtool.ts';
-import { fakeResult, testConfig } from './monitoring-fixtures.ts';
+import { createLogger } from '../../../src/log.ts';
+import { startService, type RunningService } from '../../../src/service/service.ts';
+import type { ScheduledRunRequest } from '../../../src/service/scheduler.ts';
+import type { RunResult } from '../../../src/model/result.ts';
+import { lintComplaints } from '../../monitoring/promtool.ts';
+import { fakeResult, testConfig } from '../../support/results.ts';
 
 const http = axios.create({ validateStatus: () => true, timeout: 5000 });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

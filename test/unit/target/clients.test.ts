@@ -1,9 +1,9 @@
 // The target clients' small decisions: where the token endpoint and the API are (with and
 // without Keycloak's /auth prefix), and telling a login page from an answer.
 import { describe, expect, it } from 'vitest';
-import { apiBase } from '../../src/target/generic-upload.ts';
-import { bodySnippet, looksLikeLoginPage } from '../../src/target/http.ts';
-import { tokenEndpoint } from '../../src/target/keycloak.ts';
+import { apiBase } from '../../../src/target/generic-upload.ts';
+import { bodySnippet, looksLikeLoginPage } from '../../../src/target/http.ts';
+import { tokenEndpoint } from '../../../src/target/keycloak.ts';
 
 describe('target URLs', () => {
   it('token endpoint with and without the /auth prefix', () => {

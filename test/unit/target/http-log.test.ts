@@ -1,8 +1,8 @@
 // The HTTP log: which side an exchange belongs to (Keycloak may sit under the app's origin at
 // /auth), what is recorded, what counts as bad, and what is still open.
 import { describe, expect, it } from 'vitest';
-import { HttpLog, statusClass } from '../../src/target/http-log.ts';
-import { stripQuery } from '../../src/model/url.ts';
+import { HttpLog, statusClass } from '../../../src/target/http-log.ts';
+import { stripQuery } from '../../../src/model/url.ts';
 
 describe('HttpLog', () => {
   it('tells Keycloak from the app even on one origin, ignores foreign traffic, drops query strings', () => {
