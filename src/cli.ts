@@ -2,17 +2,15 @@
 // Exit codes: 0 healthy/valid, 1 unhealthy (smoke), 2 bad configuration or bad usage, 3 an
 // internal error of the probe.
 import { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import { EXIT_USAGE, exitCodeOf, usageErrors } from './commands/usage.ts';
 import { redact } from './redact.ts';
+import { VERSION } from './version.ts';
 
 const EXIT_INTERNAL = 3;
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-
 // Set before the commands are added, so that they inherit it.
 const program = usageErrors(
-  new Command().name('bulk-upload-probe').description('Synthetic end-to-end probe for TIS Bulk Upload').version(pkg.version),
+  new Command().name('bulk-upload-probe').description('Synthetic end-to-end probe for TIS Bulk Upload').version(VERSION),
 );
 
 const commands = ['check-config', 'smoke', 'serve'] as const;

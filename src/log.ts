@@ -25,7 +25,7 @@ export function createLogger(opts: { level?: string; name?: string; destination?
   return pino(
     {
       name: opts.name ?? 'bulk-upload-probe',
-      level: opts.level ?? process.env.LOG_LEVEL ?? 'info',
+      level: opts.level ?? (process.env.LOG_LEVEL || 'info'),
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
     },

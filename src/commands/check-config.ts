@@ -1,8 +1,9 @@
 // `bulk-upload-probe check-config`: validates the configuration file, resolves every secret
 // (printing where it came from, never its value), lists targets and probes. Exit 0 or 2.
 import type { Command } from 'commander';
-import { ConfigError, configPath, loadConfig, probesFor, resolveCredentials } from '../config/load.ts';
-import type { Config, SecretRef } from '../config/schema.ts';
+import { configPath, probesFor, resolveCredentials } from '../config/load.ts';
+import type { SecretRef } from '../config/schema.ts';
+import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { usageErrors } from './usage.ts';
 
 export function register(program: Command): void {
@@ -16,13 +17,9 @@ export function register(program: Command): void {
 
 /** Returns the exit code: 0 when the file is valid and every secret resolves, else 2. */
 export async function checkConfig(path: string, out: (line: string) => void, err: (line: string) => void): Promise<number> {
-  let config: Config;
-  try {
-    config = await loadConfig(path);
-  } catch (e) {
-    err(e instanceof ConfigError ? e.message : `cannot load ${path}: ${(e as Error).message}`);
-    return 2;
-  }
+  // Secrets are not checked here but below, so that every target's problem is listed.
+  const config = await loadForCommand(path, err);
+  if (!config) return EXIT_BAD_CONFIG;
   out(`configuration ${path}`);
   out(`  evidence ${config.evidence.dir} (keep ${config.evidence.keep}), history ${config.history.file}`);
   out(`  schedule every ${config.schedule.interval} s (+ up to ${config.schedule.jitter} s), server ${config.server.host}:${config.server.port}`);
@@ -44,7 +41,7 @@ export async function checkConfig(path: string, out: (line: string) => void, err
   }
   if (problems.length) {
     err(`configuration ${path} is invalid:\n  ${problems.join('\n  ')}`);
-    return 2;
+    return EXIT_BAD_CONFIG;
   }
   out('configuration OK');
   return 0;

@@ -9,10 +9,11 @@ import { createLogger, type Logger } from '../log.ts';
 import { runProbe } from '../run/runner.ts';
 import { jobsFor } from '../service/scheduler.ts';
 import { startService, type RunningService } from '../service/service.ts';
+import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { parsePort, usageErrors } from './usage.ts';
 
 export const EXIT_OK = 0;
-export const EXIT_BAD_CONFIG = 2;
+export { EXIT_BAD_CONFIG };
 
 export interface ServeOptions {
   config?: string;
@@ -36,16 +37,21 @@ export function register(program: Command): void {
     });
 }
 
-/** Loads and checks the configuration: every watched target exists and its secrets resolve. */
+/** Loads and checks the configuration (for scripts: throws what `serve` prints). */
 export async function loadServeConfig(path: string, targets: string[] | undefined): Promise<Config> {
   const config = await loadConfig(path);
+  await checkServeConfig(config, path, targets);
+  return config;
+}
+
+/** Every watched target exists and its secrets resolve. */
+async function checkServeConfig(config: Config, path: string, targets: string[] | undefined): Promise<void> {
   try {
     jobsFor(config, targets);
   } catch (e) {
     throw new ConfigError(`${(e as Error).message} in ${path}`);
   }
   for (const name of targets?.length ? targets : Object.keys(config.targets)) await resolveCredentials(config, name);
-  return config;
 }
 
 /** Starts the service for an already loaded configuration. */
@@ -57,13 +63,8 @@ export function startServing(config: Config, opts: Omit<ServeOptions, 'config'>,
 export async function serve(opts: ServeOptions): Promise<number> {
   const logger = createLogger({ destination: process.stdout });
   const path = configPath(opts.config);
-  let config: Config;
-  try {
-    config = await loadServeConfig(path, opts.target);
-  } catch (e) {
-    process.stderr.write(`${e instanceof ConfigError ? e.message : `cannot load ${path}: ${(e as Error).message}`}\n`);
-    return EXIT_BAD_CONFIG;
-  }
+  const config = await loadForCommand(path, (line) => process.stderr.write(`${line}\n`), (c) => checkServeConfig(c, path, opts.target));
+  if (!config) return EXIT_BAD_CONFIG;
   const service = await startServing(config, opts, logger);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {

@@ -3,7 +3,7 @@
 // pipeline step (--json, --junit, --pushgateway). Exit 0 healthy, 1 unhealthy, 2 bad configuration.
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
-import { ConfigError, configPath, loadConfig, probesFor, resolveCredentials } from '../config/load.ts';
+import { ConfigError, configPath, probesFor, resolveCredentials } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../log.ts';
 import { pushResults } from '../metrics/push.ts';
@@ -13,11 +13,12 @@ import { toJUnitXml } from '../report/junit.ts';
 import { displayUrl } from '../model/url.ts';
 import { PROBE_NAMES, type ProbeName, type RunResult } from '../model/result.ts';
 import { runProbe } from '../run/runner.ts';
+import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { parseHttpUrl, parseProbe, usageErrors } from './usage.ts';
 
 export const EXIT_HEALTHY = 0;
 export const EXIT_UNHEALTHY = 1;
-export const EXIT_BAD_CONFIG = 2;
+export { EXIT_BAD_CONFIG };
 
 interface SmokeOptions {
   target: string;
@@ -53,15 +54,8 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
   const complain = (line: string) => process.stderr.write(`${line}\n`);
 
   const path = configPath(opts.config);
-  let config: Config;
-  try {
-    config = await loadConfig(path);
-    if (!config.targets[opts.target]) throw new ConfigError(`no target named "${opts.target}" in ${path} (have: ${Object.keys(config.targets).join(', ')})`);
-    await resolveCredentials(config, opts.target);
-  } catch (e) {
-    complain(e instanceof ConfigError ? e.message : `cannot load ${path}: ${(e as Error).message}`);
-    return EXIT_BAD_CONFIG;
-  }
+  const config = await loadForCommand(path, complain, (c) => checkTarget(c, path, opts.target));
+  if (!config) return EXIT_BAD_CONFIG;
   const target = config.targets[opts.target]!;
   const probes = opts.probe?.length ? [...new Set(opts.probe)] : probesFor(config, opts.target);
 
@@ -110,4 +104,11 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
   }
   const healthy = results.length === probes.length && results.every((r) => r.ok);
   return healthy ? EXIT_HEALTHY : EXIT_UNHEALTHY;
+}
+
+/** The target exists and its secrets resolve. */
+async function checkTarget(config: Config, path: string, name: string): Promise<void> {
+  const have = Object.keys(config.targets).join(', ');
+  if (!config.targets[name]) throw new ConfigError(`no target named "${name}" in ${path} (have: ${have})`);
+  await resolveCredentials(config, name);
 }

@@ -39,12 +39,14 @@ export function parsePort(value: string): number {
 
 /** `--pushgateway`: an http(s) URL (credentials in it are fine, and never printed). */
 export function parseHttpUrl(value: string): string {
-  let ok = false;
-  try {
-    ok = ['http:', 'https:'].includes(new URL(value).protocol);
-  } catch {
-    ok = false;
-  }
-  if (!ok) throw new InvalidArgumentError('Not an http(s) URL.');
+  if (!isHttpUrl(value)) throw new InvalidArgumentError('Not an http(s) URL.');
   return value;
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
 }

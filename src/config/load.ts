@@ -32,7 +32,8 @@ export interface LoadOptions {
 /**
  * Loads and validates a configuration file. Relative paths inside it (secret files, evidence and
  * history locations) are taken relative to the file's folder. A `.env` beside the file fills
- * environment variables that the real environment does not set.
+ * environment variables that the real environment does not set; the variables the secrets name
+ * are kept on the config as `secretEnv`.
  */
 export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<Config> {
   const file = resolve(path);
@@ -54,8 +55,7 @@ export async function loadConfig(path: string, opts: LoadOptions = {}): Promise<
     throw new ConfigError(`invalid configuration in ${file}:\n  ${issues.join('\n  ')}`, issues);
   }
   const config = anchorPaths(parsed.data, dirname(file));
-  configEnv.set(config, await envBeside(file, opts.env ?? process.env));
-  return config;
+  return { ...config, secretEnv: secretEnvOf(config, await envBeside(file, opts.env ?? process.env)) };
 }
 
 /** One line per problem: `field.path: message`. */
@@ -69,14 +69,25 @@ export function formatIssues(issues: z.core.$ZodIssue[]): string[] {
   });
 }
 
-// Environment seen by each loaded config (process env over its .env), for resolving secrets later.
-const configEnv = new WeakMap<Config, NodeJS.ProcessEnv>();
-
 async function envBeside(file: string, env: NodeJS.ProcessEnv): Promise<NodeJS.ProcessEnv> {
   const dotenvFile = resolve(dirname(file), '.env');
   if (!existsSync(dotenvFile)) return env;
   const fromFile = parseDotenv(await readFile(dotenvFile));
   return { ...fromFile, ...env };
+}
+
+/** The values of the variables the config's `{ env: NAME }` secrets name; nothing else of `env`. */
+function secretEnvOf(config: Config, env: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
+  const picked: Array<[string, string]> = [];
+  for (const t of Object.values(config.targets)) {
+    for (const ref of [t.credentials.username, t.credentials.password]) {
+      if (typeof ref !== 'object' || !('env' in ref)) continue;
+      const value = env[ref.env];
+      // An unset variable is left out (typeof: a name such as "toString" finds no inherited function).
+      if (typeof value === 'string') picked.push([ref.env, value]);
+    }
+  }
+  return Object.freeze(Object.fromEntries(picked));
 }
 
 function anchorPaths(config: Config, base: string): Config {
@@ -97,21 +108,17 @@ function anchorPaths(config: Config, base: string): Config {
   };
 }
 
-/** The environment a config's secrets resolve against (process env overlaid on its .env). */
-export function envFor(config: Config): NodeJS.ProcessEnv {
-  return configEnv.get(config) ?? process.env;
-}
-
 /**
  * A secret's value: literal, environment variable, or file contents. Trailing whitespace is
  * dropped from the last two: editors, `echo` and Kubernetes Secrets add newlines (\r\n too)
  * that would otherwise become part of the password.
  */
-export async function resolveSecret(ref: SecretRef, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+export async function resolveSecret(ref: SecretRef, env: Readonly<NodeJS.ProcessEnv> = process.env): Promise<string> {
   if (typeof ref === 'string') return ref;
   if ('env' in ref) {
     const raw = env[ref.env];
-    if (raw === undefined || raw === '') throw new ConfigError(`environment variable ${ref.env} is not set`);
+    // typeof: a name such as "toString" must not find an inherited function.
+    if (typeof raw !== 'string' || raw === '') throw new ConfigError(`environment variable ${ref.env} is not set`);
     const v = trimTrailing(raw);
     if (!v) throw new ConfigError(`environment variable ${ref.env} holds only whitespace`);
     return v;
@@ -139,11 +146,14 @@ export interface Credentials {
   password: string;
 }
 
-/** Resolves a target's credentials; errors name the field (`targets.NAME.credentials.password`). */
+/**
+ * Resolves a target's credentials against the config's `secretEnv`, or process.env for a config
+ * not loaded from a file; errors name the field (`targets.NAME.credentials.password`).
+ */
 export async function resolveCredentials(config: Config, targetName: string): Promise<Credentials> {
   const target = config.targets[targetName];
   if (!target) throw new ConfigError(`no target named "${targetName}" (have: ${Object.keys(config.targets).join(', ')})`);
-  const env = envFor(config);
+  const env = config.secretEnv ?? process.env;
   const out: Partial<Credentials> = {};
   for (const field of ['username', 'password'] as const) {
     try {

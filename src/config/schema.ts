@@ -241,8 +241,16 @@ export const configSchema = z
   })
   .strict();
 
-export type Config = z.infer<typeof configSchema>;
+/** A validated configuration file, plus what loadConfig adds that is not in the file. */
+export type Config = z.infer<typeof configSchema> & {
+  /**
+   * The values of ONLY the environment variables the file's `{ env: NAME }` secrets name (the real
+   * environment over the `.env` beside the file; an unset one is absent), as loadConfig saw them.
+   * Plain data, so a spread copy resolves the same secrets. Holds secrets: never written anywhere.
+   * Absent on a config not loaded from a file: secrets then resolve against process.env.
+   */
+  secretEnv?: Readonly<Record<string, string>>;
+};
 export type TargetConfig = z.infer<typeof targetSchema>;
-export type Selectors = z.infer<typeof selectorsSchema>;
 export type Timeouts = z.infer<typeof timeoutsSchema>;
 export type Limits = z.infer<typeof limitsSchema>;

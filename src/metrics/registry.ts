@@ -3,9 +3,9 @@
 // Labels are limited to probe, target, step, reason, result and code_class: bounded sets
 // known in advance (no run ids, file names or URLs).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { readFileSync } from 'node:fs';
 import { FAILURE_REASONS } from '../model/failures.ts';
 import { STATUS_CLASSES, STEP_NAMES, type ProbeName, type RunResult, type StepName } from '../model/result.ts';
+import { VERSION } from '../version.ts';
 
 export const METRIC_PREFIX = 'bulk_upload_probe_';
 
@@ -22,9 +22,6 @@ export const PROBE_STEPS: Record<ProbeName, readonly StepName[]> = {
   browser: STEP_NAMES.filter((s) => s !== 'list_uploads'),
   api: STEP_NAMES.filter((s) => s !== 'open_page'),
 };
-
-const pkgVersion = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string })
-  .version;
 
 export function runResultLabel(r: RunResult): RunResultLabel {
   if (r.cancelled) return 'cancelled';
@@ -148,7 +145,7 @@ export class ProbeMetrics {
       labelNames: ['version'],
       registers,
     });
-    buildInfo.set({ version: pkgVersion }, 1);
+    buildInfo.set({ version: VERSION }, 1);
     if (opts.processMetrics) {
       collectDefaultMetrics({ register: this.registry });
       // prom-client names these gauges with a `_total` suffix, which promtool rightly flags;

@@ -11,6 +11,7 @@
 // time is only for display (ISO timestamps).
 import { performance } from 'node:perf_hooks';
 import type { Browser } from 'playwright-core';
+import { probesFor } from '../config/load.ts';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
 import type { ProbeName, RunResult } from '../model/result.ts';
@@ -54,7 +55,7 @@ export function jobsFor(config: Config, targets?: string[]): Job[] {
   return names.flatMap((name) => {
     const target = config.targets[name];
     if (!target) throw new Error(`unknown target "${name}" (configured: ${Object.keys(config.targets).join(', ')})`);
-    return (target.probes ?? config.probes).map((probe) => ({
+    return probesFor(config, name).map((probe) => ({
       probe,
       targetName: name,
       target,

@@ -2,7 +2,6 @@
 // recent runs and one structured log line; an HTTP server shows them.
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
 import type { Config } from '../config/schema.ts';
 import { RunHistory } from '../history.ts';
 import type { Logger } from '../log.ts';
@@ -10,11 +9,11 @@ import { ProbeMetrics, runResultLabel } from '../metrics/registry.ts';
 import type { RunResult } from '../model/result.ts';
 import { createApp } from '../server/app.ts';
 import type { HealthReport } from '../server/health.ts';
+import { VERSION } from '../version.ts';
 import { RecentRuns } from './recent-runs.ts';
 import { Scheduler, type RunFn } from './scheduler.ts';
 import { WarmBrowser, type BrowserLauncher } from './warm-browser.ts';
 
-const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 export interface ServiceOptions {
   config: Config;
@@ -144,7 +143,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     ready: () => scheduler.isRunning,
     runs: (f) => recent.list(f),
     jobs: () => scheduler.states(),
-    version,
+    version: VERSION,
   });
   const host = opts.host ?? config.server.host;
   const server = await new Promise<Server>((resolve, reject) => {

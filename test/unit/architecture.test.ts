@@ -33,6 +33,7 @@ const LAYERS: Array<Array<[module: string, pattern: RegExp]>> = [
   [['model', /^src\/model\//]],
   [
     ['redact', /^src\/redact\.ts$/],
+    ['version', /^src\/version\.ts$/],
     ['log', /^src\/log\.ts$/],
     ['canary', /^src\/canary\.ts$/],
   ],

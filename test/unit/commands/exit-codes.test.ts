@@ -2,12 +2,12 @@
 // error (never a stack trace, never 1, which means "unhealthy"), 0 for --help and --version.
 // Usage errors happen before any configuration is read, so no box is needed.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const root = join(import.meta.dirname, '../..');
+const root = join(import.meta.dirname, '../../..');
 
 interface Ran {
   code: number | null;
@@ -95,6 +95,20 @@ targets:
     const bad = await cli(['check-config', '--config', path, '--strict']);
     expect(bad.code).toBe(2);
     expect(lines(bad.stderr)).toEqual(["error: unknown option '--strict'"]);
+  });
+
+  it.concurrent.each([
+    ['smoke, an unknown target', ['smoke', '--target', 'nope'], /^no target named "nope" in .*probe\.yaml \(have: dead\)$/],
+    ['serve, an unknown target', ['serve', '--target', 'nope'], /^unknown target "nope" \(configured: dead\) in .*probe\.yaml$/],
+    ['smoke, a secret that does not resolve', ['smoke', '--target', 'dead'], /^targets\.dead\.credentials\.password: .*BUP_NO_SUCH_VAR is not set$/],
+  ] as const)('%s: exit 2 (bad configuration) and one line on stderr', async (_name, args, message) => {
+    const { path } = await configFile();
+    await writeFile(path, (await readFile(path, 'utf8')).replace('not-a-real-secret', '{ env: BUP_NO_SUCH_VAR }'));
+    // serve makes its logger first, and LOG_LEVEL='' (cli's default here) is no level pino knows.
+    const r = await cli([...args, '--config', path], { LOG_LEVEL: 'info' });
+    expect(r.code, r.stderr).toBe(2);
+    expect(lines(r.stderr)).toEqual([expect.stringMatching(message)]);
+    expect(r.stdout).toBe('');
   });
 
   it.concurrent('smoke against a dead target exits 1 (unhealthy), and a failed push never shows the gateway password', async () => {

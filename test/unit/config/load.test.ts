@@ -4,8 +4,8 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, configPath, envFor, loadConfig, probesFor, resolveCredentials, resolveSecret } from '../../src/config/load.ts';
-import { checkConfig } from '../../src/commands/check-config.ts';
+import { ConfigError, configPath, loadConfig, probesFor, resolveCredentials, resolveSecret } from '../../../src/config/load.ts';
+import { checkConfig } from '../../../src/commands/check-config.ts';
 
 let dir: string;
 beforeEach(async () => {
@@ -200,14 +200,30 @@ evidence: { keep: 0, dir: "" }
     await expect(resolveSecret({ env: 'PW' }, { PW: '' })).rejects.toThrow('environment variable PW is not set');
   });
 
-  it('envFor gives the environment secrets resolve against: the real one over the .env beside the file', async () => {
-    const path = await file('c.yaml', MINIMAL);
+  it('secretEnv holds only the variables the secrets name, the real environment over the .env beside the file', async () => {
+    const path = await file('c.yaml', MINIMAL.replace('username: bulk-upload-probe', 'username: { env: PROBE_USER }'));
     await writeFile(join(dir, '.env'), 'PROBE_PASSWORD="from-dotenv \t"\nOTHER=x\n');
     const c = await loadConfig(path, { env: { OTHER: 'real' } });
-    expect(envFor(c)).toMatchObject({ PROBE_PASSWORD: 'from-dotenv \t', OTHER: 'real' });
-    expect((await resolveCredentials(c, 'box')).password).toBe('from-dotenv');
-    // A config not made by loadConfig resolves against the process environment.
-    expect(envFor({ ...c })).toBe(process.env);
+    // Not OTHER (no secret names it), and not PROBE_USER (set nowhere).
+    expect(c.secretEnv).toEqual({ PROBE_PASSWORD: 'from-dotenv \t' });
+    expect((await loadConfig(path, { env: { PROBE_PASSWORD: 'real', OTHER: 'real' } })).secretEnv).toEqual({ PROBE_PASSWORD: 'real' });
+    await expect(resolveCredentials(c, 'box')).rejects.toThrow('credentials.username: environment variable PROBE_USER is not set');
+    // A spread copy carries the field, so it resolves the same secrets as the loaded config.
+    const withUser = await loadConfig(path, { env: { PROBE_USER: 'probe-user' } });
+    expect(await resolveCredentials({ ...withUser }, 'box')).toEqual(await resolveCredentials(withUser, 'box'));
+    expect(await resolveCredentials({ ...withUser }, 'box')).toEqual({ username: 'probe-user', password: 'from-dotenv' });
+  });
+
+  it('a config not loaded from a file resolves its secrets against the process environment', async () => {
+    const { secretEnv: _, ...built } = await loadConfig(await file('c.yaml', MINIMAL), { env: { PROBE_PASSWORD: 'from-the-file-load' } });
+    const before = process.env.PROBE_PASSWORD;
+    process.env.PROBE_PASSWORD = 'from-process-env';
+    try {
+      expect((await resolveCredentials(built, 'box')).password).toBe('from-process-env');
+    } finally {
+      if (before === undefined) delete process.env.PROBE_PASSWORD;
+      else process.env.PROBE_PASSWORD = before;
+    }
   });
 
   it('a secret that does not resolve names the field', async () => {
@@ -223,7 +239,7 @@ evidence: { keep: 0, dir: "" }
   });
 
   it('the shipped example configuration is valid', async () => {
-    const c = await loadConfig(join(import.meta.dirname, '../../bulk-upload-probe.example.yaml'), { env: {} });
+    const c = await loadConfig(join(import.meta.dirname, '../../../bulk-upload-probe.example.yaml'), { env: {} });
     expect(Object.keys(c.targets)).toEqual(['box', 'stage', 'prod']);
     expect(c.targets.prod!.keycloak.url).toMatch(/\/auth$/);
   });
