@@ -10,7 +10,12 @@ export function rssOf(pattern: RegExp): number {
   const mine = new Set([process.pid]);
   for (let grew = true; grew; ) {
     grew = false;
-    for (const r of rows) if (!mine.has(r.pid) && mine.has(r.ppid)) (mine.add(r.pid), (grew = true));
+    for (const r of rows) {
+      if (!mine.has(r.pid) && mine.has(r.ppid)) {
+        mine.add(r.pid);
+        grew = true;
+      }
+    }
   }
   return rows.filter((r) => r.pid !== process.pid && mine.has(r.pid) && pattern.test(r.args)).reduce((sum, r) => sum + r.rss, 0);
 }

@@ -13,7 +13,7 @@
 // died (an uncaught error, a stall with no run finishing), /healthz answered non-200 at a sample,
 // or no run happened at all.
 import { createWriteStream } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -326,7 +326,7 @@ async function takeSample(traceFile: string, traceTexts: string[]): Promise<Samp
   return s;
 }
 
-let exitCode = 0;
+let exitCode: number;
 try {
   box = await startBox({ quiet: true, stateDir: join(workDir, 'box') });
   say(`${clock()}  TIS in a box up in ${(box.startMs / 1000).toFixed(1)} s (Keycloak ${(box.keycloakStartMs / 1000).toFixed(1)} s)`);
@@ -367,7 +367,10 @@ try {
       const p = byPhase.get(phase) ?? { runs: 0, ok: 0, cancelled: 0, reasons: new Map() };
       byPhase.set(phase, p);
       p.runs++;
-      if (r.cancelled) (cancelled++, p.cancelled++);
+      if (r.cancelled) {
+        cancelled++;
+        p.cancelled++;
+      }
       else if (r.ok) p.ok++;
       else {
         bump(reasons, r.reason ?? 'unknown');

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# The whole suite: set-up (idempotent), type check, vitest (unit + integration against
-# TIS in a box + real Prometheus), then the Playwright Test browser journeys.
+# The whole suite: set-up (idempotent), type check, lint and format check, vitest (unit +
+# integration against TIS in a box + real Prometheus), then the Playwright Test browser journeys.
 # Ends with one line "N passed, N failed" over both runners.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 npx tsc --noEmit || exit 1
+npm run --silent lint || exit 1
 
 mkdir -p .state/test-summary  # not test-results/: Playwright empties its outputDir at start
 rm -f .state/test-summary/*.json

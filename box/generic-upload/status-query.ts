@@ -99,7 +99,7 @@ function compare(a: UploadJson, b: UploadJson, q: StatusQuery): number {
   for (const { property, direction } of q.sort) {
     const x = a[property];
     const y = b[property];
-    let c = 0;
+    let c: number;
     if (x === y) c = 0;
     else if (x === null) c = 1; // nulls last
     else if (y === null) c = -1;

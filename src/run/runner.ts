@@ -157,7 +157,7 @@ async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number
   if (!stop && runCtl.signal.aborted) stop = toStop(runCtl.signal.reason);
 
   let safe: RunResult;
-  let failed = false;
+  let failed: boolean;
   try {
     const result = buildResult({
       probe,

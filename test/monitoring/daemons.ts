@@ -66,7 +66,7 @@ async function startDaemon(name: string, command: string, args: string[], dir: s
     );
   } catch (e) {
     await stopChild(child);
-    throw new Error(`${(e as Error).message}\n${await readFile(logFile, 'utf8').catch(() => '')}`);
+    throw new Error(`${(e as Error).message}\n${await readFile(logFile, 'utf8').catch(() => '')}`, { cause: e });
   }
   return { name, pid: child.pid!, url, logFile, stop: () => stopChild(child) };
 }

@@ -22,7 +22,6 @@ import express, { type NextFunction, type Request, type Response } from 'express
 import JSZip from 'jszip';
 import multer from 'multer';
 import { configSchema, type Config } from '../../src/config/schema.ts';
-import { XLSX_TYPE } from '../../src/model/upload.ts';
 
 export const HOSTILE_SCENARIOS = [
   'healthy',

@@ -59,8 +59,8 @@ function renderRow(u) {
   setCell(td[1], u.uploadedDate ?? '');
   setCell(td[2], u.username ?? '');
   setCell(td[3], u.fileStatus);
-  setCell(td[4], u.numberOfErrors == null ? '' : String(u.numberOfErrors));
-  setCell(td[5], u.numberImported == null ? '' : String(u.numberImported));
+  setCell(td[4], u.numberOfErrors === null || u.numberOfErrors === undefined ? '' : String(u.numberOfErrors));
+  setCell(td[5], u.numberImported === null || u.numberImported === undefined ? '' : String(u.numberImported));
   const wantsLink = (u.numberOfErrors ?? 0) > 0;
   const link = td[6].querySelector('a.error-workbook');
   if (wantsLink && !link) {
