@@ -11,10 +11,12 @@ const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const DEFAULT_PORT_BASE = 18080;
 const defaultControl = `http://127.0.0.1:${DEFAULT_PORT_BASE + 5}`;
 
-const int = (name: string) => (v: string): number => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
-  return Number(v);
-};
+const int =
+  (name: string) =>
+  (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return Number(v);
+  };
 
 const program = new Command().name('tis-box').description('TIS in a box: real Keycloak + stand-ins of the Bulk Upload chain');
 
@@ -44,7 +46,10 @@ program
         '',
       ].join('\n'),
     );
-    stopOnSignals(() => box.stop(), (signal) => `${signal}: stopping TIS in a box`);
+    stopOnSignals(
+      () => box.stop(),
+      (signal) => `${signal}: stopping TIS in a box`,
+    );
   });
 
 program
@@ -56,16 +61,19 @@ program
   .option('--status <n>', 'server-error: 500, 502 or 503', int('status'))
   .addOption(new Option('--mode <mode>', 'login-down: 5xx or refuse').choices(['5xx', 'refuse']))
   .option('--control <url>', 'control URL of the box', defaultControl)
-  .action(async (name: string, clearName: string | undefined, o: { delayMs?: number; status?: number; mode?: '5xx' | 'refuse'; control: string }) => {
-    if (name !== 'clear' && clearName !== undefined) {
-      throw new InvalidArgumentError(`unexpected argument "${clearName}" (only "fault clear" takes a second name)`);
-    }
-    const active =
-      name === 'clear'
-        ? await clearFault(o.control, clearName)
-        : await setFault(o.control, name, paramsOf(o));
-    printActive(active);
-  });
+  .action(
+    async (
+      name: string,
+      clearName: string | undefined,
+      o: { delayMs?: number; status?: number; mode?: '5xx' | 'refuse'; control: string },
+    ) => {
+      if (name !== 'clear' && clearName !== undefined) {
+        throw new InvalidArgumentError(`unexpected argument "${clearName}" (only "fault clear" takes a second name)`);
+      }
+      const active = name === 'clear' ? await clearFault(o.control, clearName) : await setFault(o.control, name, paramsOf(o));
+      printActive(active);
+    },
+  );
 
 program
   .command('faults')

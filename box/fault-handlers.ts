@@ -13,7 +13,6 @@ import { insertBlocker } from './queue-blocker.ts';
 import { SERVICE_ACCOUNT, TEST_USER } from './realm.ts';
 import type { People, TcsFaults } from './tcs.ts';
 
-
 export interface FaultTargets {
   keycloakAdmin: KeycloakAdmin;
   keycloakFront: KeycloakFront;

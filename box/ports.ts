@@ -13,16 +13,7 @@ export interface BoxPorts {
   keycloakManagement: number;
 }
 
-const ORDER: (keyof BoxPorts)[] = [
-  'app',
-  'keycloak',
-  'genericUpload',
-  'profile',
-  'tcs',
-  'control',
-  'keycloakHttp',
-  'keycloakManagement',
-];
+const ORDER: (keyof BoxPorts)[] = ['app', 'keycloak', 'genericUpload', 'profile', 'tcs', 'control', 'keycloakHttp', 'keycloakManagement'];
 
 export async function allocatePorts(base?: number): Promise<BoxPorts> {
   const ports = {} as BoxPorts;

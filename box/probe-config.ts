@@ -52,9 +52,6 @@ export async function writeProbeConfig(input: ProbeConfigInput): Promise<string>
   // Written only if it is valid against the probe's own schema.
   configSchema.parse(config);
   const path = join(input.stateDir, 'bulk-upload-probe.yaml');
-  await writeFile(
-    path,
-    `# Written by tis-box for the box it started; regenerated on every start.\n${YAML.stringify(config)}`,
-  );
+  await writeFile(path, `# Written by tis-box for the box it started; regenerated on every start.\n${YAML.stringify(config)}`);
   return path;
 }

@@ -76,7 +76,12 @@ async function waitForCanary(
     const term = canarySearchTerm(j.canary.fileName);
     const list = await api.listUploads(exchange(j, signal), { file: term, page: 0, size: 5 });
     const mine = list.find((u) => String(u.logId) === String(upload.logId));
-    if (!mine) throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${upload.logId} is missing from GET /status?file=${term}` });
+    if (!mine)
+      throw new JourneyStop({
+        kind: 'bad_answer',
+        side: 'app',
+        what: `the canary upload ${upload.logId} is missing from GET /status?file=${term}`,
+      });
     note(j, mine);
     if (done(mine.fileStatus)) return mine;
     await sleep(j.pollSeconds * 1000, signal);
@@ -92,12 +97,20 @@ async function checkResult(j: Journey, api: GenericUploadApi, upload: Upload, si
 function note(j: Journey, u: Upload): void {
   expectKnownStatus(u.fileStatus, `the canary upload ${u.logId} has fileStatus`);
   if (u.fileStatus === 'COMPLETED' && (typeof u.numberOfErrors !== 'number' || typeof u.numberImported !== 'number')) {
-    throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the canary upload ${u.logId} is COMPLETED without numberOfErrors and numberImported as numbers` });
+    throw new JourneyStop({
+      kind: 'bad_answer',
+      side: 'app',
+      what: `the canary upload ${u.logId} is COMPLETED without numberOfErrors and numberImported as numbers`,
+    });
   }
   const snap: UploadSnapshot = { logId: String(u.logId), status: u.fileStatus };
   if (typeof u.numberOfErrors === 'number') snap.numberOfErrors = u.numberOfErrors;
   if (typeof u.numberImported === 'number') snap.numberImported = u.numberImported;
   if (j.seen.upload?.status !== snap.status) j.log.info(`canary status ${snap.status}`, { logId: snap.logId });
   j.seen.upload = snap;
-  j.seen.uploadDates = { uploadedDate: u.uploadedDate ?? undefined, jobStartTime: u.jobStartTime ?? null, processedDate: u.processedDate ?? null };
+  j.seen.uploadDates = {
+    uploadedDate: u.uploadedDate ?? undefined,
+    jobStartTime: u.jobStartTime ?? null,
+    processedDate: u.processedDate ?? null,
+  };
 }

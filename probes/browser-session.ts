@@ -70,7 +70,10 @@ export async function openBrowserSession(opts: {
         // slow: Playwright's screenshot twice (full page, then viewport), then straight from the
         // compositor through CDP, which waits for nothing on the page.
         const errors: string[] = [];
-        for (const [fullPage, ms] of [[true, 2000], [false, 1500]] as const) {
+        for (const [fullPage, ms] of [
+          [true, 2000],
+          [false, 1500],
+        ] as const) {
           try {
             return { png: await within(page.screenshot({ timeout: ms, fullPage, animations: 'disabled' }), ms + 500), errors };
           } catch (err) {
@@ -137,4 +140,3 @@ function watchNetwork(context: BrowserContext, http: HttpLog, redactor: Redactor
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0]!.slice(0, 200);
 }
-

@@ -216,7 +216,11 @@ async function noteRow(j: Journey, page: Page, row: Locator): Promise<string | u
   const c = j.target.columns;
   const cells = await readRow(j, page, row);
   if (Object.keys(cells).length === 0) return undefined; // table being re-rendered; look again
-  if (!(c.status in cells)) throw new JourneyStop({ kind: 'page', what: `the uploads table has no "${c.status}" column (headers: ${Object.keys(cells).join(', ')})` });
+  if (!(c.status in cells))
+    throw new JourneyStop({
+      kind: 'page',
+      what: `the uploads table has no "${c.status}" column (headers: ${Object.keys(cells).join(', ')})`,
+    });
   if (cells[c.fileName] !== undefined && cells[c.fileName] !== j.canary.fileName) return undefined; // another row matched; look again
   const status = cells[c.status];
   if (status === undefined || status === '') return undefined; // cell being re-rendered; look again
@@ -261,7 +265,11 @@ async function checkResult(j: Journey, page: Page, row: Locator): Promise<void> 
       size += (chunk as Buffer).length;
       if (size > j.target.limits.errorWorkbook) {
         stream.destroy();
-        throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the error workbook is over its ${j.target.limits.errorWorkbook}-byte limit: refused unread` });
+        throw new JourneyStop({
+          kind: 'bad_answer',
+          side: 'app',
+          what: `the error workbook is over its ${j.target.limits.errorWorkbook}-byte limit: refused unread`,
+        });
       }
       chunks.push(chunk as Buffer);
     }
@@ -278,7 +286,11 @@ async function explainStop(j: Journey, page: Page, stop: Stop, step: StepName | 
   if (stop.kind !== 'step_timeout' && stop.kind !== 'run_deadline') return stop;
   const url = page.url();
   const onLoginForm =
-    j.http.sideOf(url) === 'keycloak' && (await page.locator(j.target.selectors.loginUsername).count().catch(() => 0)) > 0;
+    j.http.sideOf(url) === 'keycloak' &&
+    (await page
+      .locator(j.target.selectors.loginUsername)
+      .count()
+      .catch(() => 0)) > 0;
   if (onLoginForm) return { kind: 'login_page', where: stripQuery(url) };
   if (step === 'open_page' && j.http.pending().length === 0) {
     return { kind: 'page', what: `the app never became ready (${j.target.selectors.appReady} not visible at ${stripQuery(url)})` };

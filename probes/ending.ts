@@ -10,13 +10,21 @@ import { FILE_STATUSES, isFileStatus } from '../src/model/upload.ts';
 export async function noteReasons(j: Journey, workbook: Buffer): Promise<void> {
   const limits = j.target.limits;
   if (workbook.length > limits.errorWorkbook) {
-    throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `the error workbook is ${workbook.length} bytes, over its ${limits.errorWorkbook}-byte limit: refused unread` });
+    throw new JourneyStop({
+      kind: 'bad_answer',
+      side: 'app',
+      what: `the error workbook is ${workbook.length} bytes, over its ${limits.errorWorkbook}-byte limit: refused unread`,
+    });
   }
   try {
     j.seen.reasonTexts = await readImportFailureReasons(workbook, { maxBytes: limits.errorWorkbook, maxChars: limits.text });
     j.log.info('error workbook read', { reasons: j.seen.reasonTexts });
   } catch (err) {
-    throw new JourneyStop({ kind: 'wrong_ending', reason: 'import_wrong_result', what: `the error workbook cannot be read: ${(err as Error).message}` });
+    throw new JourneyStop({
+      kind: 'wrong_ending',
+      reason: 'import_wrong_result',
+      what: `the error workbook cannot be read: ${(err as Error).message}`,
+    });
   }
 }
 
@@ -39,5 +47,9 @@ export function checkEnding(j: Journey): void {
 /** A status outside the API's enum fails the run at once, naming it (never waited on as "started"). */
 export function expectKnownStatus(status: string, where: string): void {
   if (isFileStatus(status)) return;
-  throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `${where} "${capText(status, 40)}", which is none of ${FILE_STATUSES.join(', ')}` });
+  throw new JourneyStop({
+    kind: 'bad_answer',
+    side: 'app',
+    what: `${where} "${capText(status, 40)}", which is none of ${FILE_STATUSES.join(', ')}`,
+  });
 }

@@ -22,7 +22,6 @@ function mib(bytes: number): string {
   return `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
 }
 
-
 const t0 = Date.now();
 const box = await startBox({ quiet: true });
 console.log(`TIS in a box: up in ${(box.startMs / 1000).toFixed(1)} s (Keycloak ${(box.keycloakStartMs / 1000).toFixed(1)} s)`);
@@ -48,17 +47,25 @@ try {
     const imp = rs.flatMap((r) => (r.canary?.importSeconds === undefined ? [] : [r.canary.importSeconds]));
     const ok = rs.filter((r) => r.ok).length;
     console.log(
-      `${probe.padEnd(9)} ${`${ok}/${rs.length}`.padEnd(4)} ${quantile(d, 0.5).toFixed(2).padStart(5)}   ${quantile(d, 0.95).toFixed(2).padStart(5)}   ${Math.max(...d).toFixed(2).padStart(5)}   ${quantile(wait, 0.5).toFixed(2).padStart(16)}   ${quantile(imp, 0.5).toFixed(2).padStart(12)}`,
+      `${probe.padEnd(9)} ${`${ok}/${rs.length}`.padEnd(4)} ${quantile(d, 0.5).toFixed(2).padStart(5)}   ${quantile(d, 0.95).toFixed(2).padStart(5)}   ${Math.max(
+        ...d,
+      )
+        .toFixed(2)
+        .padStart(5)}   ${quantile(wait, 0.5).toFixed(2).padStart(16)}   ${quantile(imp, 0.5).toFixed(2).padStart(12)}`,
     );
     for (const r of rs.filter((x) => !x.ok)) console.log(`  failed: ${r.reason} ${r.message}`);
   }
 
   const cold = Date.now();
   const coldRun = await runProbe({ probe: 'browser', targetName: 'box', target, config });
-  console.log(`\nbrowser probe launching its own Chromium: ${coldRun.durationSeconds.toFixed(2)} s (${coldRun.ok ? 'ok' : coldRun.reason}), wall ${((Date.now() - cold) / 1000).toFixed(2)} s`);
+  console.log(
+    `\nbrowser probe launching its own Chromium: ${coldRun.durationSeconds.toFixed(2)} s (${coldRun.ok ? 'ok' : coldRun.reason}), wall ${((Date.now() - cold) / 1000).toFixed(2)} s`,
+  );
 
   const mem = process.memoryUsage();
-  console.log(`\nmemory: this process rss ${mib(mem.rss)} (heap used ${mib(mem.heapUsed)}), Chromium ${mib(chromiumRss)}, Keycloak ${mib(rssOf(/java .*keycloak/))}`);
+  console.log(
+    `\nmemory: this process rss ${mib(mem.rss)} (heap used ${mib(mem.heapUsed)}), Chromium ${mib(chromiumRss)}, Keycloak ${mib(rssOf(/java .*keycloak/))}`,
+  );
 } finally {
   await box.stop();
   console.log(`\ntotal ${((Date.now() - t0) / 1000).toFixed(1)} s`);

@@ -370,15 +370,16 @@ try {
       if (r.cancelled) {
         cancelled++;
         p.cancelled++;
-      }
-      else if (r.ok) p.ok++;
+      } else if (r.ok) p.ok++;
       else {
         bump(reasons, r.reason ?? 'unknown');
         bump(p.reasons, r.reason ?? 'unknown');
       }
       finished++;
       lastFinishedAt = Date.now();
-      say(`${clock()}  #${String(finished).padStart(4)} ${r.probe.padEnd(7)} ${r.cancelled ? 'cancelled' : r.ok ? 'ok' : r.reason}  ${r.durationSeconds.toFixed(1)} s  [fault: ${phase}]`);
+      say(
+        `${clock()}  #${String(finished).padStart(4)} ${r.probe.padEnd(7)} ${r.cancelled ? 'cancelled' : r.ok ? 'ok' : r.reason}  ${r.durationSeconds.toFixed(1)} s  [fault: ${phase}]`,
+      );
       return r;
     } catch (e) {
       // The runner promises never to throw; if it does, the scheduler records a probe_error.
@@ -465,7 +466,8 @@ try {
     });
     await Promise.race([p, late]).finally(() => clearTimeout(timer));
   };
-  if (service) await within(service.stop(), 60_000, 'stopping the service').catch((e) => say(`service stop failed: ${(e as Error).message}`));
+  if (service)
+    await within(service.stop(), 60_000, 'stopping the service').catch((e) => say(`service stop failed: ${(e as Error).message}`));
   if (box) {
     await clearFault(box.urls.control).catch(() => undefined);
     await within(box.stop(), 30_000, 'stopping the box').catch((e) => say(`box stop failed: ${(e as Error).message}`));
@@ -479,8 +481,10 @@ try {
   say(`soak ended after ${((Date.now() - t0) / 60_000).toFixed(1)} min: ${stopReason || 'set-up failed'}`);
   say('');
   say('memory after a full GC (ext: Buffers and other memory outside the JS heap); loop p99 over the window since the previous sample;');
-  say('redact-one-trace: scrubTrace wall time, least of 3; redact text: the redactor alone over the trace\'s text entries, least of 3');
-  say('  runs  elapsed s  RSS MiB  heap MiB  ext MiB  handles  loop p99 ms  redact-one-trace ms  redact text ms  chromium MiB  redactor size  healthz');
+  say("redact-one-trace: scrubTrace wall time, least of 3; redact text: the redactor alone over the trace's text entries, least of 3");
+  say(
+    '  runs  elapsed s  RSS MiB  heap MiB  ext MiB  handles  loop p99 ms  redact-one-trace ms  redact text ms  chromium MiB  redactor size  healthz',
+  );
   for (const s of samples) {
     say(
       `${String(s.runs).padStart(6)}  ${s.elapsedS.toFixed(0).padStart(9)}  ${s.rssMiB.toFixed(0).padStart(7)}  ${s.heapMiB.toFixed(0).padStart(8)}  ${s.externalMiB.toFixed(0).padStart(7)}  ` +
@@ -492,12 +496,42 @@ try {
     const xs = samples.map((s) => s.runs);
     say('');
     say(`growth per 100 runs (least-squares over ${samples.length} samples, runs ${xs[0]}–${xs.at(-1)}):`);
-    say(`  RSS               ${growthPer100(xs, samples.map((s) => s.rssMiB)).toFixed(1)} MiB`);
-    say(`  heap used         ${growthPer100(xs, samples.map((s) => s.heapMiB)).toFixed(1)} MiB`);
-    say(`  redact one trace  ${growthPer100(xs, samples.map((s) => s.redactMs)).toFixed(1)} ms`);
-    say(`  redact text       ${growthPer100(xs, samples.map((s) => s.redactTextMs)).toFixed(1)} ms`);
-    say(`  ext memory        ${growthPer100(xs, samples.map((s) => s.externalMiB)).toFixed(1)} MiB`);
-    say(`  redactor size     ${growthPer100(xs, samples.map((s) => s.redactorSize)).toFixed(1)} spellings`);
+    say(
+      `  RSS               ${growthPer100(
+        xs,
+        samples.map((s) => s.rssMiB),
+      ).toFixed(1)} MiB`,
+    );
+    say(
+      `  heap used         ${growthPer100(
+        xs,
+        samples.map((s) => s.heapMiB),
+      ).toFixed(1)} MiB`,
+    );
+    say(
+      `  redact one trace  ${growthPer100(
+        xs,
+        samples.map((s) => s.redactMs),
+      ).toFixed(1)} ms`,
+    );
+    say(
+      `  redact text       ${growthPer100(
+        xs,
+        samples.map((s) => s.redactTextMs),
+      ).toFixed(1)} ms`,
+    );
+    say(
+      `  ext memory        ${growthPer100(
+        xs,
+        samples.map((s) => s.externalMiB),
+      ).toFixed(1)} MiB`,
+    );
+    say(
+      `  redactor size     ${growthPer100(
+        xs,
+        samples.map((s) => s.redactorSize),
+      ).toFixed(1)} spellings`,
+    );
   } else {
     say('(fewer than two samples: no growth figures)');
   }
@@ -508,9 +542,11 @@ try {
       `${abandoned} abandoned by the scheduler (runner ignored its abort), ${loggedRuns} logged by the service`,
   );
   say(`failures by reason: ${reasons.size ? [...reasons].map(([k, v]) => `${k} ${v}`).join(', ') : 'none'}`);
-  say('by the fault on at the run\'s start (→ at its end, when it changed during the run):');
+  say("by the fault on at the run's start (→ at its end, when it changed during the run):");
   for (const [phase, p] of byPhase) {
-    say(`  ${phase.padEnd(36)} ${String(p.runs).padStart(4)} runs, ${String(p.ok).padStart(4)} ok${p.cancelled ? `, ${p.cancelled} cancelled` : ''}${p.reasons.size ? `; ${[...p.reasons].map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`);
+    say(
+      `  ${phase.padEnd(36)} ${String(p.runs).padStart(4)} runs, ${String(p.ok).padStart(4)} ok${p.cancelled ? `, ${p.cancelled} cancelled` : ''}${p.reasons.size ? `; ${[...p.reasons].map(([k, v]) => `${k} ${v}`).join(', ')}` : ''}`,
+    );
   }
   if (serviceErrors.length) say(`service error log lines (first ${serviceErrors.length}): ${serviceErrors.join(' | ')}`);
   const byType = new Map<string, number>();

@@ -10,16 +10,18 @@ import { createLogger } from '../src/log.ts';
 
 const REPO = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-const int = (name: string) => (v: string): number => {
-  if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
-  return Number(v);
-};
+const int =
+  (name: string) =>
+  (v: string): number => {
+    if (!/^\d+$/.test(v)) throw new InvalidArgumentError(`${name} must be a whole number`);
+    return Number(v);
+  };
 
 const opts = new Command()
   .name('start-service')
   .description('start TIS in a box and the probe service watching it')
-  .option('--port-base <n>', 'first of the box\'s eight consecutive ports', int('port base'), 18080)
-  .option('--state-dir <dir>', 'the box\'s state (logs, secrets, probe config, run history)', resolve(REPO, '.state/box'))
+  .option('--port-base <n>', "first of the box's eight consecutive ports", int('port base'), 18080)
+  .option('--state-dir <dir>', "the box's state (logs, secrets, probe config, run history)", resolve(REPO, '.state/box'))
   .option('--port <n>', 'probe service port', int('port'), 9687)
   .parse(process.argv)
   .opts<{ portBase: number; stateDir: string; port: number }>();

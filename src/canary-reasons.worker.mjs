@@ -31,5 +31,10 @@ try {
   });
   parentPort.postMessage({ ok: true, reasons, rows });
 } catch (err) {
-  parentPort.postMessage({ ok: false, error: String(err?.message ?? err).split('\n')[0].slice(0, 300) });
+  parentPort.postMessage({
+    ok: false,
+    error: String(err?.message ?? err)
+      .split('\n')[0]
+      .slice(0, 300),
+  });
 }

@@ -76,7 +76,13 @@ export async function readImportFailureReasons(xlsx: Buffer, opts: ReadReasonsOp
       });
       worker.once('error', (err) => {
         clearTimeout(timer);
-        reject(new Error(/ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as NodeJS.ErrnoException).code} ${err.message}`) ? `reading the error workbook took more than ${PARSE_HEAP_MB} MB` : err.message.split('\n')[0]));
+        reject(
+          new Error(
+            /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as NodeJS.ErrnoException).code} ${err.message}`)
+              ? `reading the error workbook took more than ${PARSE_HEAP_MB} MB`
+              : err.message.split('\n')[0],
+          ),
+        );
       });
       worker.once('exit', (code) => {
         clearTimeout(timer);

@@ -29,10 +29,7 @@ const PATTERNS: Array<[RegExp, string]> = [
   ],
   // Form and query parameters, also in URL fragments (keycloak-js uses response_mode=fragment).
   // A value stops at a backslash: in JSON text the next character is an escaped quote.
-  [
-    /([?&#;\s]|^)(code|session_state|access_token|refresh_token|id_token|password|client_secret)=[^&#\s"'<>\\]+/gi,
-    `$1$2=${REDACTED}`,
-  ],
+  [/([?&#;\s]|^)(code|session_state|access_token|refresh_token|id_token|password|client_secret)=[^&#\s"'<>\\]+/gi, `$1$2=${REDACTED}`],
   // Header lines in free text: "authorization: ...", "cookie: ...". Stops at a quote or a
   // backslash, so an escaped quote inside JSON text keeps its backslash.
   [/\b((?:set-)?cookie|authorization)(\s*[:=]\s*)[^\n"\\]+/gi, `$1$2${REDACTED}`],

@@ -48,7 +48,10 @@ export function genericUploadApp(opts: GenericUploadOptions): express.Express {
       if (res.destroyed || res.writableEnded) return;
     }
     if (status) {
-      res.status(status).type('text/plain').send(STATUS_TEXT[status] ?? 'Error');
+      res
+        .status(status)
+        .type('text/plain')
+        .send(STATUS_TEXT[status] ?? 'Error');
       return;
     }
     next();
@@ -97,7 +100,10 @@ export function genericUploadApp(opts: GenericUploadOptions): express.Express {
       try {
         sheet = await readFirstSheet(f.buffer);
       } catch (err) {
-        res.status(400).type('text/plain').send(`File uploaded cannot be processed : ${err instanceof Error ? err.message : String(err)}`);
+        res
+          .status(400)
+          .type('text/plain')
+          .send(`File uploaded cannot be processed : ${err instanceof Error ? err.message : String(err)}`);
         return;
       }
       const fileType = detectTemplate(sheet.headers);
@@ -106,12 +112,13 @@ export function genericUploadApp(opts: GenericUploadOptions): express.Express {
         return;
       }
       const problems = sheet.rows.flatMap((row) =>
-        sheet.headers
-          .filter((h) => isMandatory(h) && row.cells.get(h) === null)
-          .map((h) => `${h} is required (row ${row.rowNumber})`),
+        sheet.headers.filter((h) => isMandatory(h) && row.cells.get(h) === null).map((h) => `${h} is required (row ${row.rowNumber})`),
       );
       if (problems.length > 0) {
-        res.status(400).type('text/plain').send(`File uploaded failed validation : ${problems.map((p) => `\n${p}`).join('')}`);
+        res
+          .status(400)
+          .type('text/plain')
+          .send(`File uploaded failed validation : ${problems.map((p) => `\n${p}`).join('')}`);
         return;
       }
       last = opts.store.add({
@@ -170,8 +177,10 @@ export function genericUploadApp(opts: GenericUploadOptions): express.Express {
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     const e = err as { status?: number; code?: string; message?: string };
     const status = e.code === 'LIMIT_FILE_SIZE' ? 413 : typeof e.status === 'number' ? e.status : 500;
-    res.status(status).type('text/plain').send(status === 500 ? 'Internal Server Error' : (e.message ?? 'Bad Request'));
+    res
+      .status(status)
+      .type('text/plain')
+      .send(status === 500 ? 'Internal Server Error' : (e.message ?? 'Bad Request'));
   });
   return app;
 }
-

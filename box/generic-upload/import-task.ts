@@ -92,10 +92,14 @@ export class ImportTask {
     const token = await serviceAccountToken(cfg.keycloak);
     let answers: TcsAnswer[];
     try {
-      const res = await axios.patch<TcsAnswer[]>(`${cfg.tcsUrl}/tcs/api/bulk-people/`, updates.map((u) => u.body), {
-        headers: { authorization: `Bearer ${token}` },
-        timeout: 30_000,
-      });
+      const res = await axios.patch<TcsAnswer[]>(
+        `${cfg.tcsUrl}/tcs/api/bulk-people/`,
+        updates.map((u) => u.body),
+        {
+          headers: { authorization: `Bearer ${token}` },
+          timeout: 30_000,
+        },
+      );
       answers = res.data;
     } catch (err) {
       // The people-update importer catches the TCS failure: every row of the batch gets its text.
@@ -113,10 +117,14 @@ export class ImportTask {
     const token = await serviceAccountToken(cfg.keycloak);
     let answers: TcsAnswer[];
     try {
-      const res = await axios.post<TcsAnswer[]>(`${cfg.tcsUrl}/tcs/api/bulk-placements/`, placements.map((p) => p.body), {
-        headers: { authorization: `Bearer ${token}` },
-        timeout: 30_000,
-      });
+      const res = await axios.post<TcsAnswer[]>(
+        `${cfg.tcsUrl}/tcs/api/bulk-placements/`,
+        placements.map((p) => p.body),
+        {
+          headers: { authorization: `Bearer ${token}` },
+          timeout: 30_000,
+        },
+      );
       answers = res.data;
     } catch (err) {
       // Not caught by the placements importer: the error escapes the job.

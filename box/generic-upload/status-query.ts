@@ -101,7 +101,8 @@ function compare(a: UploadJson, b: UploadJson, q: StatusQuery): number {
     const y = b[property];
     let c: number;
     if (x === y) c = 0;
-    else if (x === null) c = 1; // nulls last
+    else if (x === null)
+      c = 1; // nulls last
     else if (y === null) c = -1;
     else c = x < y ? -1 : 1;
     if (c !== 0) return direction === 'asc' ? c : -c;

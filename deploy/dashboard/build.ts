@@ -104,9 +104,7 @@ export function buildDashboard(): Dashboard {
         )
         .colorMode(common.BigValueColorMode.Value),
     )
-    .withPanel(
-      nowStat('Probe version', 'bulk_upload_probe_build_info', '{{version}}').textMode(common.BigValueTextMode.Name),
-    )
+    .withPanel(nowStat('Probe version', 'bulk_upload_probe_build_info', '{{version}}').textMode(common.BigValueTextMode.Name))
     .withRow(new RowBuilder('Over time'))
     .withPanel(
       new StateTimelinePanel()
@@ -124,7 +122,10 @@ export function buildDashboard(): Dashboard {
         .title('Failures by reason')
         .description('Failed runs per reason; docs/monitoring.md maps each reason to its likely cause in TIS.')
         .withTarget(
-          query(`sum by (target, reason) (increase(bulk_upload_probe_failures_total{${sel}}[$__rate_interval])) > 0`, '{{target}} {{reason}}'),
+          query(
+            `sum by (target, reason) (increase(bulk_upload_probe_failures_total{${sel}}[$__rate_interval])) > 0`,
+            '{{target}} {{reason}}',
+          ),
         )
         .drawStyle(common.GraphDrawStyle.Bars)
         .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
@@ -165,32 +166,29 @@ export function buildDashboard(): Dashboard {
         ),
     )
     .withPanel(
-      secondsSeries('Step duration (average)')
-        .withTarget(
-          query(
-            `sum by (target, probe, step) (rate(bulk_upload_probe_step_duration_seconds_sum{${sel}}[$__rate_interval]))` +
-              ` / sum by (target, probe, step) (rate(bulk_upload_probe_step_duration_seconds_count{${sel}}[$__rate_interval]))`,
-            '{{target}} {{probe}} {{step}}',
-          ),
+      secondsSeries('Step duration (average)').withTarget(
+        query(
+          `sum by (target, probe, step) (rate(bulk_upload_probe_step_duration_seconds_sum{${sel}}[$__rate_interval]))` +
+            ` / sum by (target, probe, step) (rate(bulk_upload_probe_step_duration_seconds_count{${sel}}[$__rate_interval]))`,
+          '{{target}} {{probe}} {{step}}',
         ),
+      ),
     )
     .withPanel(
-      secondsSeries('Canary queue wait (uploaded → import started)')
-        .withTarget(
-          query(
-            `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_queue_wait_seconds_bucket{${sel}}[$__rate_interval])))`,
-            '{{target}} p90',
-          ),
+      secondsSeries('Canary queue wait (uploaded → import started)').withTarget(
+        query(
+          `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_queue_wait_seconds_bucket{${sel}}[$__rate_interval])))`,
+          '{{target}} p90',
         ),
+      ),
     )
     .withPanel(
-      secondsSeries('Canary import time (started → finished)')
-        .withTarget(
-          query(
-            `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_import_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
-            '{{target}} p90',
-          ),
+      secondsSeries('Canary import time (started → finished)').withTarget(
+        query(
+          `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_import_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
+          '{{target}} p90',
         ),
+      ),
     )
     .withRow(new RowBuilder('Target HTTP'))
     .withPanel(

@@ -11,7 +11,11 @@ export function register(program: Command): void {
     .description('validate the configuration file and resolve its secrets, then exit (0 valid, 2 invalid)')
     .option('-c, --config <file>', 'configuration file (default: $BULK_UPLOAD_PROBE_CONFIG or ./bulk-upload-probe.yaml)')
     .action(async (opts: { config?: string }) => {
-      process.exitCode = await checkConfig(configPath(opts.config), (line) => process.stdout.write(`${line}\n`), (line) => process.stderr.write(`${line}\n`));
+      process.exitCode = await checkConfig(
+        configPath(opts.config),
+        (line) => process.stdout.write(`${line}\n`),
+        (line) => process.stderr.write(`${line}\n`),
+      );
     });
 }
 
@@ -22,7 +26,9 @@ export async function checkConfig(path: string, out: (line: string) => void, err
   if (!config) return EXIT_BAD_CONFIG;
   out(`configuration ${path}`);
   out(`  evidence ${config.evidence.dir} (keep ${config.evidence.keep}), history ${config.history.file}`);
-  out(`  schedule every ${config.schedule.interval} s (+ up to ${config.schedule.jitter} s), server ${config.server.host}:${config.server.port}`);
+  out(
+    `  schedule every ${config.schedule.interval} s (+ up to ${config.schedule.jitter} s), server ${config.server.host}:${config.server.port}`,
+  );
   const problems: string[] = [];
   for (const [name, t] of Object.entries(config.targets)) {
     out(`target ${name}`);

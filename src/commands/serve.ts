@@ -26,10 +26,11 @@ export function register(program: Command): void {
   usageErrors(program.command('serve'))
     .description('run the probes on a schedule and serve Prometheus metrics, health and a status page')
     .option('-c, --config <file>', 'configuration file (default: $BULK_UPLOAD_PROBE_CONFIG or ./bulk-upload-probe.yaml)')
-    .option('-t, --target <name>', 'watch only this target (repeatable; default: every target)', (v: string, prev: string[] | undefined) => [
-      ...(prev ?? []),
-      v,
-    ])
+    .option(
+      '-t, --target <name>',
+      'watch only this target (repeatable; default: every target)',
+      (v: string, prev: string[] | undefined) => [...(prev ?? []), v],
+    )
     .option('--host <address>', 'listen address (default: server.host from the configuration, 127.0.0.1)')
     .option('--port <port>', 'listen port (default: server.port from the configuration, 9687)', parsePort)
     .action(async (opts: ServeOptions) => {
@@ -63,7 +64,11 @@ export function startServing(config: Config, opts: Omit<ServeOptions, 'config'>,
 export async function serve(opts: ServeOptions): Promise<number> {
   const logger = createLogger({ destination: process.stdout });
   const path = configPath(opts.config);
-  const config = await loadForCommand(path, (line) => process.stderr.write(`${line}\n`), (c) => checkServeConfig(c, path, opts.target));
+  const config = await loadForCommand(
+    path,
+    (line) => process.stderr.write(`${line}\n`),
+    (c) => checkServeConfig(c, path, opts.target),
+  );
   if (!config) return EXIT_BAD_CONFIG;
   const service = await startServing(config, opts, logger);
   await new Promise<void>((resolve) => {

@@ -31,11 +31,13 @@ interface SmokeOptions {
 
 export function register(program: Command): void {
   usageErrors(program.command('smoke'))
-    .description('run the probes once against one target and say whether Bulk Upload works (exit 0 healthy, 1 unhealthy, 2 bad configuration)')
+    .description(
+      'run the probes once against one target and say whether Bulk Upload works (exit 0 healthy, 1 unhealthy, 2 bad configuration)',
+    )
     .requiredOption('-t, --target <name>', 'target from the configuration file')
     .option('-c, --config <file>', 'configuration file (default: $BULK_UPLOAD_PROBE_CONFIG or ./bulk-upload-probe.yaml)')
     .addOption(
-      new Option('-p, --probe <probe>', 'probe to run (repeatable; default: the target\'s probes)')
+      new Option('-p, --probe <probe>', "probe to run (repeatable; default: the target's probes)")
         .choices(PROBE_NAMES)
         // After choices(): its own parser would not collect repeats, this one checks and collects.
         .argParser(parseProbe),

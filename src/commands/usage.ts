@@ -11,7 +11,13 @@ export function usageErrors(cmd: Command): Command {
   return cmd.exitOverride().configureOutput({
     // Commander may add "(Did you mean ...?)" on a line of its own, and quotes the bad value,
     // which may be a URL with credentials.
-    outputError: (str, write) => write(`${str.trim().replace(/\s*\n\s*/g, ' ').replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, displayUrl)}\n`),
+    outputError: (str, write) =>
+      write(
+        `${str
+          .trim()
+          .replace(/\s*\n\s*/g, ' ')
+          .replace(/[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi, displayUrl)}\n`,
+      ),
   });
 }
 

@@ -24,21 +24,23 @@ export function formatDuration(seconds: number): string {
 export function duration(minSeconds: number, maxSeconds: number) {
   const expected = `a duration such as 30s, 2m or 1h (between ${formatDuration(minSeconds)} and ${formatDuration(maxSeconds)})`;
   // One custom check rather than a union, so every bad value gets the same message with the bounds.
-  return z.custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', expected).transform((v, ctx) => {
-    const seconds = toSeconds(v);
-    if (seconds === undefined || !Number.isFinite(seconds)) {
-      ctx.addIssue({ code: 'custom', message: expected });
-      return z.NEVER;
-    }
-    if (seconds < minSeconds || seconds > maxSeconds) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `must be between ${formatDuration(minSeconds)} and ${formatDuration(maxSeconds)} (got ${typeof v === 'string' ? v : `${v} s`})`,
-      });
-      return z.NEVER;
-    }
-    return seconds;
-  });
+  return z
+    .custom<number | string>((v) => typeof v === 'number' || typeof v === 'string', expected)
+    .transform((v, ctx) => {
+      const seconds = toSeconds(v);
+      if (seconds === undefined || !Number.isFinite(seconds)) {
+        ctx.addIssue({ code: 'custom', message: expected });
+        return z.NEVER;
+      }
+      if (seconds < minSeconds || seconds > maxSeconds) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be between ${formatDuration(minSeconds)} and ${formatDuration(maxSeconds)} (got ${typeof v === 'string' ? v : `${v} s`})`,
+        });
+        return z.NEVER;
+      }
+      return seconds;
+    });
 }
 
 function toSeconds(v: number | string): number | undefined {
@@ -53,7 +55,10 @@ const stepTimeout = duration(1, 3600);
 
 /** "512KiB", "1MiB", "64kB", "2MB" or a number of bytes; parsed to bytes. */
 export const byteSize = z
-  .union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(B|kB|KB|KiB|MB|MiB)$/, 'a size such as 512KiB, 1MiB or a number of bytes')])
+  .union([
+    z.number().int().positive(),
+    z.string().regex(/^\d+(\.\d+)?\s*(B|kB|KB|KiB|MB|MiB)$/, 'a size such as 512KiB, 1MiB or a number of bytes'),
+  ])
   .transform((v) => {
     if (typeof v === 'number') return v;
     const m = /^(\d+(?:\.\d+)?)\s*(B|kB|KB|KiB|MB|MiB)$/.exec(v)!;
@@ -234,10 +239,9 @@ export const configSchema = z
       })
       .strict()
       .prefault({}),
-    targets: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a target name: lower case letters, digits, - and _'), targetSchema).refine(
-      (t) => Object.keys(t).length > 0,
-      'at least one target',
-    ),
+    targets: z
+      .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a target name: lower case letters, digits, - and _'), targetSchema)
+      .refine((t) => Object.keys(t).length > 0, 'at least one target'),
   })
   .strict();
 

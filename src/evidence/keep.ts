@@ -35,7 +35,9 @@ export interface KeepRequest {
 }
 
 export async function keepEvidence(req: KeepRequest): Promise<{ folder: string; files: string[] }> {
-  await pruneEvidence(req.dir, Math.max(0, req.keep - 1)).catch((err: unknown) => req.warn(`old evidence not pruned: ${(err as Error).message}`));
+  await pruneEvidence(req.dir, Math.max(0, req.keep - 1)).catch((err: unknown) =>
+    req.warn(`old evidence not pruned: ${(err as Error).message}`),
+  );
   const scratch = await mkdtemp(join(tmpdir(), 'bup-evidence-'));
   try {
     const collected = await within(req.collect(scratch), req.collectWithinMs).catch((err: unknown): Collected => {

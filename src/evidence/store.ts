@@ -34,7 +34,12 @@ export interface Evidence {
   rawTracePath?: string;
 }
 
-export async function writeEvidence(folder: string, ev: Evidence, redactor: Redactor, note: (line: string) => void = () => {}): Promise<string[]> {
+export async function writeEvidence(
+  folder: string,
+  ev: Evidence,
+  redactor: Redactor,
+  note: (line: string) => void = () => {},
+): Promise<string[]> {
   const written: string[] = [];
   const put = async (name: string, data: string | Buffer) => {
     await writeFile(join(folder, name), data);

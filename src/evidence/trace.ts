@@ -52,7 +52,13 @@ function isText(data: Buffer): boolean {
   const head = data.subarray(0, 8192);
   if (head.includes(0)) return false;
   const magic = head.subarray(0, 4).toString('latin1');
-  return !(magic.startsWith('\x89PNG') || magic.startsWith('\xff\xd8') || magic.startsWith('PK') || magic.startsWith('GIF8') || magic.startsWith('RIFF'));
+  return !(
+    magic.startsWith('\x89PNG') ||
+    magic.startsWith('\xff\xd8') ||
+    magic.startsWith('PK') ||
+    magic.startsWith('GIF8') ||
+    magic.startsWith('RIFF')
+  );
 }
 
 function scrubText(name: string, text: string, redactor: Redactor): string {

@@ -41,7 +41,13 @@ export function buildResult(r: RunRecord): RunResult {
 }
 
 /** A result for a run the runner itself could not finish (never for a fault of the target). */
-export function probeErrorResult(r: { probe: ProbeName; target: string; startedMs: number; finishedMs: number; message: string }): RunResult {
+export function probeErrorResult(r: {
+  probe: ProbeName;
+  target: string;
+  startedMs: number;
+  finishedMs: number;
+  message: string;
+}): RunResult {
   return {
     probe: r.probe,
     target: r.target,

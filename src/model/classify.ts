@@ -68,7 +68,8 @@ export const FAILURE_RULES: readonly FailureRule[] = [
     gives: ['login_unavailable', 'rate_limited', 'bad_answer', 'login_failed'],
     judge: (o) => {
       const s = o.stop;
-      if (s?.kind === 'network' && s.side === 'keycloak') return fail('login_unavailable', `Keycloak unreachable: ${s.method} ${s.url} ${s.code}`);
+      if (s?.kind === 'network' && s.side === 'keycloak')
+        return fail('login_unavailable', `Keycloak unreachable: ${s.method} ${s.url} ${s.code}`);
       const h = httpStop(o, 'keycloak');
       if (!h) return undefined;
       const answered = `Keycloak answered ${h.status} to ${h.method} ${h.url}`;
@@ -169,7 +170,8 @@ export const FAILURE_RULES: readonly FailureRule[] = [
     judge: (o) => {
       const s = o.stop;
       if (s?.kind !== 'login_page') return undefined;
-      if (o.step === 'login') return fail('login_failed', `still on the login page after submitting the credentials (${s.where}), no error shown`);
+      if (o.step === 'login')
+        return fail('login_failed', `still on the login page after submitting the credentials (${s.where}), no error shown`);
       // The API answering a login page to a bearer token: the token was not accepted (a proxy's or SSO's login).
       if (o.probe === 'api') return fail('auth_rejected', `logged in, but ${s.where} instead of JSON${at(o)}`);
       return fail('page_broken', `a login page where the app should be (${s.where})${at(o)}: session lost`);
@@ -183,7 +185,10 @@ export const FAILURE_RULES: readonly FailureRule[] = [
   {
     when: 'the page reloaded itself again and again after login',
     gives: ['page_broken'],
-    judge: (o) => (o.stop?.kind === 'reload_loop' ? fail('page_broken', `the page reloaded itself ${o.stop.count} times after login${at(o)}`) : undefined),
+    judge: (o) =>
+      o.stop?.kind === 'reload_loop'
+        ? fail('page_broken', `the page reloaded itself ${o.stop.count} times after login${at(o)}`)
+        : undefined,
   },
   {
     when: 'the API answered another 4xx: to the upload (upload rejected), elsewhere (bad answer)',
@@ -197,8 +202,7 @@ export const FAILURE_RULES: readonly FailureRule[] = [
   },
   // 4. The import's ending, when one was seen: the journey's judgement of it, else made here.
   {
-    when:
-      "the canary's ending is not the healthy one: ended UNEXPECTED_ERROR or INVALID_* (import failed); COMPLETED without counts (bad answer); imported 1 or more (canary imported); other counts, another reason text or an unreadable error workbook (wrong result)",
+    when: "the canary's ending is not the healthy one: ended UNEXPECTED_ERROR or INVALID_* (import failed); COMPLETED without counts (bad answer); imported 1 or more (canary imported); other counts, another reason text or an unreadable error workbook (wrong result)",
     gives: ['import_failed', 'import_wrong_result', 'canary_imported', 'bad_answer'],
     judge: (o) => {
       const s = o.stop;
@@ -218,7 +222,7 @@ export const FAILURE_RULES: readonly FailureRule[] = [
     },
   },
   {
-    when: 'a step or the run passed its deadline: a request stuck long enough (timeout); waiting for the canary to start or finish (queue stalled); the accepted upload\'s row never shown (page broken); else timeout',
+    when: "a step or the run passed its deadline: a request stuck long enough (timeout); waiting for the canary to start or finish (queue stalled); the accepted upload's row never shown (page broken); else timeout",
     gives: ['timeout', 'queue_stalled', 'page_broken'],
     judge: (o) => {
       const s = o.stop;
@@ -228,10 +232,15 @@ export const FAILURE_RULES: readonly FailureRule[] = [
       const u = o.upload;
       if (stuck) {
         const secs = Math.round(stuck.durationMs / 1000);
-        return fail('timeout', `${stuck.method} ${stuck.url} had no answer after ${secs} s when ${o.step ? `step ${o.step}` : 'the run'} passed ${limit}`);
+        return fail(
+          'timeout',
+          `${stuck.method} ${stuck.url} had no answer after ${secs} s when ${o.step ? `step ${o.step}` : 'the run'} passed ${limit}`,
+        );
       }
-      if (o.step === 'import_started') return fail('queue_stalled', `the canary stayed ${u?.status ?? 'PENDING'} (not started) past ${limit}`);
-      if (o.step === 'import_finished') return fail('queue_stalled', `the canary stayed ${u?.status ?? 'IN_PROGRESS'} (started, not finished) past ${limit}`);
+      if (o.step === 'import_started')
+        return fail('queue_stalled', `the canary stayed ${u?.status ?? 'PENDING'} (not started) past ${limit}`);
+      if (o.step === 'import_finished')
+        return fail('queue_stalled', `the canary stayed ${u?.status ?? 'IN_PROGRESS'} (started, not finished) past ${limit}`);
       if (o.step === 'upload' && o.uploadAccepted)
         return fail('page_broken', `the upload was accepted, but the canary's row never appeared in the table within ${limit}`);
       return fail('timeout', `step ${o.step ?? '?'} did not finish within ${limit}`);
@@ -259,7 +268,8 @@ export const FAILURE_RULES: readonly FailureRule[] = [
     gives: ['probe_error'],
     judge: (o) => {
       const u = o.upload;
-      if (!u || u.status !== 'COMPLETED') return fail('probe_error', `journey ended without a final import status (last: ${u?.status ?? 'none'})`);
+      if (!u || u.status !== 'COMPLETED')
+        return fail('probe_error', `journey ended without a final import status (last: ${u?.status ?? 'none'})`);
       if (!o.reasonTexts) return fail('probe_error', 'journey ended without reading the error workbook');
       return undefined;
     },
@@ -277,7 +287,8 @@ export function endingFailure(o: Pick<Observation, 'upload' | 'reasonTexts' | 'e
   if (u.status !== 'COMPLETED') return fail('import_failed', `the canary import ended ${u.status}`);
   if (typeof u.numberOfErrors !== 'number' || typeof u.numberImported !== 'number')
     return fail('bad_answer', `the canary import ended COMPLETED without its error and imported counts`);
-  if (u.numberImported >= 1) return fail('canary_imported', `the canary was imported (numberImported ${u.numberImported}): its person id exists`);
+  if (u.numberImported >= 1)
+    return fail('canary_imported', `the canary was imported (numberImported ${u.numberImported}): its person id exists`);
   if (u.numberOfErrors !== 1 || u.numberImported !== 0)
     return fail('import_wrong_result', `COMPLETED with ${u.numberOfErrors} error(s) and ${u.numberImported} imported, expected 1 and 0`);
   if (o.reasonTexts && !o.reasonTexts.includes(o.expectedReason))

@@ -36,7 +36,7 @@ export const LIKELY_CAUSE: Record<FailureReason, string> = {
   timeout: 'the target is too slow: overloaded, out of memory, or a dependency answering slowly',
   upload_rejected: 'generic-upload refused the canary file: template detection or validation changed in a deploy',
   queue_stalled:
-    "the import queue is blocked: an older upload keeps failing back to PENDING and is always taken first, or the import task is not running",
+    'the import queue is blocked: an older upload keeps failing back to PENDING and is always taken first, or the import task is not running',
   import_failed:
     "the import task cannot get the bulk_upload service account's token (account disabled in Keycloak, as on 2021-03-18) or failed unexpectedly",
   import_wrong_result:

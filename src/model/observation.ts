@@ -55,5 +55,7 @@ export const REFUSED_UNREAD = 'refused unread';
 export function isBadEvent(e: HttpEvent & { side?: Side }): boolean {
   if (e.status >= 500) return true;
   if ((e.status === 401 || e.status === 403) && e.side !== 'keycloak') return true;
-  return e.status === 0 && e.failure !== undefined && !/ERR_ABORTED|aborted|cancel/i.test(e.failure) && !e.failure.startsWith(REFUSED_UNREAD);
+  return (
+    e.status === 0 && e.failure !== undefined && !/ERR_ABORTED|aborted|cancel/i.test(e.failure) && !e.failure.startsWith(REFUSED_UNREAD)
+  );
 }

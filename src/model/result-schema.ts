@@ -73,7 +73,15 @@ export const runResultSchema = z.object({
 
 // Compile-time only: each schema's output and its interface are assignable both ways and have
 // the same fields (mutual assignability alone would let an optional field go missing).
-type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? ([keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false) : false) : false;
+type Same<A, B> = [A] extends [B]
+  ? [B] extends [A]
+    ? [keyof A] extends [keyof B]
+      ? [keyof B] extends [keyof A]
+        ? true
+        : false
+      : false
+    : false
+  : false;
 type Check<T extends true> = T;
 export type RunResultSchemaChecks = [
   Check<Same<z.infer<typeof runResultSchema>, RunResult>>,

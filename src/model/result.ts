@@ -9,17 +9,8 @@ export type ProbeName = (typeof PROBE_NAMES)[number];
  * Steps of a journey, in order. The browser probe uses `open_page`, the API probe
  * `list_uploads`; all others are shared.
  */
-export const STEP_NAMES = [
-  'login',
-  'open_page',
-  'list_uploads',
-  'upload',
-  'import_started',
-  'import_finished',
-  'check_result',
-] as const;
+export const STEP_NAMES = ['login', 'open_page', 'list_uploads', 'upload', 'import_started', 'import_finished', 'check_result'] as const;
 export type StepName = (typeof STEP_NAMES)[number];
-
 
 export type StatusClass = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'none';
 export const STATUS_CLASSES: readonly StatusClass[] = ['1xx', '2xx', '3xx', '4xx', '5xx', 'none'];

@@ -49,7 +49,9 @@ function failureBody(r: RunResult): string {
 }
 
 function details(r: RunResult): string {
-  return r.steps.map((s) => `${s.name} ${s.ok ? 'ok' : 'FAILED'} ${s.durationSeconds.toFixed(1)} s${s.error ? ` ${s.error}` : ''}`).join('\n');
+  return r.steps
+    .map((s) => `${s.name} ${s.ok ? 'ok' : 'FAILED'} ${s.durationSeconds.toFixed(1)} s${s.error ? ` ${s.error}` : ''}`)
+    .join('\n');
 }
 
 function time(runs: RunResult[]): string {
@@ -58,12 +60,14 @@ function time(runs: RunResult[]): string {
 
 /** XML-escapes text for attributes and content; drops characters XML 1.0 forbids. */
 export function esc(s: string): string {
-  return s
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return (
+    s
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/g, '')
+      .replace(/&/g, '&amp;')
+      .replace(/</g, '&lt;')
+      .replace(/>/g, '&gt;')
+      .replace(/"/g, '&quot;')
+      .replace(/'/g, '&apos;')
+  );
 }

@@ -234,7 +234,10 @@ async function closeSession(session: ProbeSession, req: RunRequest, log: RunLog)
   );
   if (closed) return;
   log.error(`probe did not close within ${CLOSE_WITHIN_MS} ms: abandoned`);
-  req.logger?.error({ event: 'browser_abandoned', probe: req.probe, target: req.targetName }, 'browser context did not close; browser closed');
+  req.logger?.error(
+    { event: 'browser_abandoned', probe: req.probe, target: req.targetName },
+    'browser context did not close; browser closed',
+  );
   await within(session.abandon(), CLOSE_WITHIN_MS).catch(() => {});
 }
 

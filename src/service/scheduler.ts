@@ -218,10 +218,7 @@ export class Scheduler {
   private async execute(job: Job, controller: AbortController, startedAt: Instant): Promise<RunResult> {
     const { signal } = controller;
     // Safety net behind the runner's own deadline.
-    const cutoff = setTimeout(
-      () => controller.abort(new DeadlineSignal(job.deadlineSeconds)),
-      job.deadlineSeconds * 1000 + this.graceMs,
-    );
+    const cutoff = setTimeout(() => controller.abort(new DeadlineSignal(job.deadlineSeconds)), job.deadlineSeconds * 1000 + this.graceMs);
     // If the runner ignores the abort too, give up on it after one more grace period.
     const abandoned = new Promise<'abandoned'>((resolve) => {
       signal.addEventListener('abort', () => setTimeout(() => resolve('abandoned'), this.graceMs).unref(), { once: true });

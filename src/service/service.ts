@@ -14,7 +14,6 @@ import { RecentRuns } from './recent-runs.ts';
 import { Scheduler, type RunFn } from './scheduler.ts';
 import { WarmBrowser, type BrowserLauncher } from './warm-browser.ts';
 
-
 export interface ServiceOptions {
   config: Config;
   /** Watch only these targets (default: all). */
@@ -134,7 +133,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       else if (sinceTick > Math.max(10_000, 5 * tickMs)) problems.push(`scheduler last ticked ${Math.round(sinceTick / 1000)} s ago`);
     }
     for (const j of scheduler.overdueJobs()) problems.push(`${j.probe} → ${j.target} stuck since ${j.runningSince}`);
-    return { ok: problems.length === 0, problems, lastTickAt: scheduler.lastTickAt ? new Date(scheduler.lastTickAt).toISOString() : undefined };
+    return {
+      ok: problems.length === 0,
+      problems,
+      lastTickAt: scheduler.lastTickAt ? new Date(scheduler.lastTickAt).toISOString() : undefined,
+    };
   };
 
   const app = createApp({
@@ -155,7 +158,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
 
   scheduler.start();
   logger.info(
-    { event: 'service_started', url, jobs: scheduler.jobs.map((j) => ({ probe: j.probe, target: j.targetName, intervalSeconds: j.intervalSeconds })) },
+    {
+      event: 'service_started',
+      url,
+      jobs: scheduler.jobs.map((j) => ({ probe: j.probe, target: j.targetName, intervalSeconds: j.intervalSeconds })),
+    },
     `probe service listening on ${url}`,
   );
 

@@ -36,7 +36,9 @@ export class GenericUploadApi {
     const url = `${this.base}/status?${new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString()}`;
     const res = await send(ex, { method: 'GET', url, headers: await this.headers(ex), maxBytes: this.limits.statusList });
     expectStatus(res, [200]);
-    return validate(res, z.array(z.unknown()).max(10_000), 'a JSON list of uploads').map((item, i) => validateUpload(res, item, `item ${i}`));
+    return validate(res, z.array(z.unknown()).max(10_000), 'a JSON list of uploads').map((item, i) =>
+      validateUpload(res, item, `item ${i}`),
+    );
   }
 
   /** POST /file, multipart part `file` as the UI sends it; the new upload's JSON (200 today, 202 as documented). */
@@ -52,7 +54,12 @@ export class GenericUploadApi {
   /** GET /uploadedFileErrors/{logId}: the error workbook, refused unread when larger than its limit. */
   async errorWorkbook(ex: Exchange, logId: string | number): Promise<Buffer> {
     const url = `${this.base}/uploadedFileErrors/${encodeURIComponent(String(logId))}`;
-    const res = await send(ex, { method: 'GET', url, headers: await this.headers(ex, { accept: '*/*' }), maxBytes: this.limits.errorWorkbook });
+    const res = await send(ex, {
+      method: 'GET',
+      url,
+      headers: await this.headers(ex, { accept: '*/*' }),
+      maxBytes: this.limits.errorWorkbook,
+    });
     expectStatus(res, [200]);
     return res.body;
   }
@@ -70,7 +77,11 @@ function expectStatus(res: Answer, ok: number[]): void {
 function validate<T>(res: Answer, schema: z.ZodType<T>, what: string): T {
   const parsed = schema.safeParse(jsonBody(res, what));
   if (parsed.success) return parsed.data;
-  throw new JourneyStop({ kind: 'bad_answer', side: 'app', what: `${res.method} ${res.url} answered ${res.status} with JSON that is not ${what}` });
+  throw new JourneyStop({
+    kind: 'bad_answer',
+    side: 'app',
+    what: `${res.method} ${res.url} answered ${res.status} with JSON that is not ${what}`,
+  });
 }
 
 function validateUpload(res: Answer, item: unknown, which: string): Upload {

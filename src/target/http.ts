@@ -69,7 +69,8 @@ export async function send(ex: Exchange, req: SendOptions): Promise<Answer> {
     const res = await client.request<ArrayBuffer>(config);
     ex.log.finish(id, res.status);
     const headers: Record<string, string | undefined> = {};
-    for (const [k, v] of Object.entries(res.headers ?? {})) headers[k.toLowerCase()] = v === undefined || v === null ? undefined : String(v);
+    for (const [k, v] of Object.entries(res.headers ?? {}))
+      headers[k.toLowerCase()] = v === undefined || v === null ? undefined : String(v);
     return { status: res.status, headers, body: Buffer.from(res.data ?? new ArrayBuffer(0)), url, method, side };
   } catch (err) {
     if (ex.signal.aborted) {
@@ -84,7 +85,11 @@ export async function send(ex: Exchange, req: SendOptions): Promise<Answer> {
     }
     if (/maxContentLength/i.test(message)) {
       ex.log.finish(id, 0, `${REFUSED_UNREAD}: larger than ${req.maxBytes} bytes`);
-      throw new JourneyStop({ kind: 'bad_answer', side, what: `${method} ${url} answered more than ${formatBytes(req.maxBytes)} (the limit for this answer): refused unread` });
+      throw new JourneyStop({
+        kind: 'bad_answer',
+        side,
+        what: `${method} ${url} answered more than ${formatBytes(req.maxBytes)} (the limit for this answer): refused unread`,
+      });
     }
     const cause = axios.isAxiosError(err) && err.cause instanceof Error ? ((err.cause as NodeJS.ErrnoException).code ?? code) : code;
     ex.log.finish(id, 0, cause);
@@ -108,11 +113,19 @@ export function jsonBody(a: Answer, what: string): unknown {
     throw new JourneyStop({ kind: 'login_page', where: `${a.method} ${a.url} answered ${a.status} with a login page` });
   }
   const text = bodyText(a, a.body.length);
-  if (text.trim() === '') throw new JourneyStop({ kind: 'bad_answer', side: a.side, what: `${a.method} ${a.url} answered ${a.status} with an empty body where ${what} was expected` });
+  if (text.trim() === '')
+    throw new JourneyStop({
+      kind: 'bad_answer',
+      side: a.side,
+      what: `${a.method} ${a.url} answered ${a.status} with an empty body where ${what} was expected`,
+    });
   try {
     return JSON.parse(text);
   } catch {
-    const kind = /^\s*</.test(text) || /html/i.test(a.headers['content-type'] ?? '') ? 'an HTML page' : 'text that is not JSON (truncated or malformed)';
+    const kind =
+      /^\s*</.test(text) || /html/i.test(a.headers['content-type'] ?? '')
+        ? 'an HTML page'
+        : 'text that is not JSON (truncated or malformed)';
     throw new JourneyStop({
       kind: 'bad_answer',
       side: a.side,

@@ -50,12 +50,17 @@ async function grant(ex: Exchange, kc: KeycloakTarget, form: Grant, maxBytes: nu
   });
   if (res.status === 200) return tokensFrom(res);
   if (looksLikeLoginPage(res.body, res.headers['content-type'])) {
-    throw new JourneyStop({ kind: 'bad_answer', side: 'keycloak', what: `POST ${res.url} answered ${res.status} with a login page, not a token` });
+    throw new JourneyStop({
+      kind: 'bad_answer',
+      side: 'keycloak',
+      what: `POST ${res.url} answered ${res.status} with a login page, not a token`,
+    });
   }
   if (res.status === 400 || res.status === 401) {
     // invalid_grant: account disabled / bad credentials; unauthorized_client, invalid_client: client setup.
     const e = errorAnswer.safeParse(jsonOrUndefined(res));
-    if (e.success) throw new JourneyStop({ kind: 'login_rejected', text: capText(`${e.data.error}: ${e.data.error_description ?? ''}`.trim(), 200) });
+    if (e.success)
+      throw new JourneyStop({ kind: 'login_rejected', text: capText(`${e.data.error}: ${e.data.error_description ?? ''}`.trim(), 200) });
   }
   throw unexpected(res);
 }
@@ -64,7 +69,11 @@ function tokensFrom(res: Answer): Tokens {
   const parsed = tokenAnswer.safeParse(jsonBody(res, 'a token answer'));
   if (!parsed.success) {
     const fields = parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ');
-    throw new JourneyStop({ kind: 'bad_answer', side: 'keycloak', what: `POST ${res.url} answered 200 without a usable token (${capText(fields, 160)})` });
+    throw new JourneyStop({
+      kind: 'bad_answer',
+      side: 'keycloak',
+      what: `POST ${res.url} answered 200 without a usable token (${capText(fields, 160)})`,
+    });
   }
   const d = parsed.data;
   const t: Tokens = { accessToken: d.access_token };
@@ -115,13 +124,16 @@ export class TokenSession {
     if (this.now() < this.renewAt) return this.tokens.accessToken;
     let renewed: Tokens | undefined;
     if (this.tokens.refreshToken) {
-      renewed = await grant(ex, this.opts.kc, { grant_type: 'refresh_token', refresh_token: this.tokens.refreshToken }, this.opts.maxBytes).catch(
-        (err: unknown) => {
-          // A refused refresh (session ended, refresh token expired) is not an outage: log in again.
-          if (err instanceof JourneyStop && err.stop.kind === 'login_rejected') return undefined;
-          throw err;
-        },
-      );
+      renewed = await grant(
+        ex,
+        this.opts.kc,
+        { grant_type: 'refresh_token', refresh_token: this.tokens.refreshToken },
+        this.opts.maxBytes,
+      ).catch((err: unknown) => {
+        // A refused refresh (session ended, refresh token expired) is not an outage: log in again.
+        if (err instanceof JourneyStop && err.stop.kind === 'login_rejected') return undefined;
+        throw err;
+      });
     }
     renewed ??= await passwordGrant(ex, this.opts.kc, this.opts.username, this.opts.password, this.opts.maxBytes);
     this.keep(renewed);
@@ -140,4 +152,3 @@ export class TokenSession {
     this.renewAt = this.now() + (life - margin) * 1000;
   }
 }
-

@@ -33,7 +33,20 @@ describe('the canary on a healthy box', () => {
       jobStartTime: null,
     });
     expect(Object.keys(upload).sort()).toEqual(
-      ['fileName', 'fileType', 'uploadedDate', 'processedDate', 'jobStartTime', 'fileStatus', 'logId', 'username', 'firstName', 'lastName', 'numberOfErrors', 'numberImported'].sort(),
+      [
+        'fileName',
+        'fileType',
+        'uploadedDate',
+        'processedDate',
+        'jobStartTime',
+        'fileStatus',
+        'logId',
+        'username',
+        'firstName',
+        'lastName',
+        'numberOfErrors',
+        'numberImported',
+      ].sort(),
     );
     // logId is the upload's millisecond timestamp; dates are ISO local date-times.
     expect(Math.abs(upload.logId - Date.now())).toBeLessThan(60_000);

@@ -69,7 +69,10 @@ describe('faults', () => {
     const profile = await axios.get(`${box.urls.profile}/profile/api/userinfo`, { headers: serviceAuth, validateStatus: () => true });
     expect(profile.status).toBe(404);
     expect(profile.data).toBe('User with username bulk_upload either not found or not active');
-    const tcs = await axios.patch(`${box.urls.tcs}/tcs/api/bulk-people/`, [{ id: 999999999 }], { headers: serviceAuth, validateStatus: () => true });
+    const tcs = await axios.patch(`${box.urls.tcs}/tcs/api/bulk-people/`, [{ id: 999999999 }], {
+      headers: serviceAuth,
+      validateStatus: () => true,
+    });
     expect(tcs.status).toBe(500);
 
     const ending = await runCanary(api);
@@ -126,7 +129,11 @@ describe('faults', () => {
   });
 
   it('server-error: generic-upload answers the status (503 by default, 500 and 502 on request)', async () => {
-    for (const [params, status] of [[undefined, 503], [{ status: 500 }, 500], [{ status: 502 }, 502]] as const) {
+    for (const [params, status] of [
+      [undefined, 503],
+      [{ status: 500 }, 500],
+      [{ status: 502 }, 502],
+    ] as const) {
       await setFault(box.urls.control, 'server-error', params);
       const res = await api.get('/status');
       expect(res.status).toBe(status);

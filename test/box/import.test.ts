@@ -3,7 +3,16 @@ import ExcelJS from 'exceljs';
 import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault } from '../../box/control-client.ts';
 import { readImportFailureReasons } from '../../src/canary.ts';
-import { errorReasons, testUserToken, uniqueName, uploadApi, uploadFile, waitForFinal, workbook, type UploadJson } from '../support/tis-client.ts';
+import {
+  errorReasons,
+  testUserToken,
+  uniqueName,
+  uploadApi,
+  uploadFile,
+  waitForFinal,
+  workbook,
+  type UploadJson,
+} from '../support/tis-client.ts';
 
 const box = inject('box');
 

@@ -4,7 +4,16 @@ import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault, setFault } from '../../box/control-client.ts';
 import { buildCanaryWorkbook, canaryFileName } from '../../src/canary.ts';
 import { BLOCKER_FILE_NAME } from '../../box/queue-blocker.ts';
-import { HEALTHY_REASON, errorReasons, findUpload, testUserToken, uploadApi, uploadFile, waitForFinal, type UploadJson } from '../support/tis-client.ts';
+import {
+  HEALTHY_REASON,
+  errorReasons,
+  findUpload,
+  testUserToken,
+  uploadApi,
+  uploadFile,
+  waitForFinal,
+  type UploadJson,
+} from '../support/tis-client.ts';
 import { readImportFailureReasons } from '../../src/canary.ts';
 
 const box = inject('box');
@@ -21,7 +30,9 @@ describe('queue-blocked', () => {
   it('keeps the canary PENDING behind an older file that keeps going back to PENDING; clearing drains the queue', async () => {
     await setFault(box.urls.control, 'queue-blocked');
     // Searched without its extension: the filter drops '.', as older releases do.
-    const blockers = (await api.get<UploadJson[]>('/status', { params: { file: BLOCKER_FILE_NAME.replace(/\.xlsx$/, ''), sort: 'logId,desc' } })).data;
+    const blockers = (
+      await api.get<UploadJson[]>('/status', { params: { file: BLOCKER_FILE_NAME.replace(/\.xlsx$/, ''), sort: 'logId,desc' } })
+    ).data;
     const blocker = blockers[0]!;
     expect(blocker.fileStatus).toMatch(/^(PENDING|IN_PROGRESS)$/);
 

@@ -18,8 +18,24 @@ afterEach(async () => {
 interface RealmFile {
   realm: string;
   groups: { name: string }[];
-  users: { username: string; enabled: boolean; emailVerified: boolean; firstName: string; lastName: string; email: string; requiredActions: string[]; credentials: { value: string }[]; groups: string[] }[];
-  clients: { clientId: string; publicClient: boolean; standardFlowEnabled: boolean; directAccessGrantsEnabled: boolean; attributes?: Record<string, string> }[];
+  users: {
+    username: string;
+    enabled: boolean;
+    emailVerified: boolean;
+    firstName: string;
+    lastName: string;
+    email: string;
+    requiredActions: string[];
+    credentials: { value: string }[];
+    groups: string[];
+  }[];
+  clients: {
+    clientId: string;
+    publicClient: boolean;
+    standardFlowEnabled: boolean;
+    directAccessGrantsEnabled: boolean;
+    attributes?: Record<string, string>;
+  }[];
 }
 
 describe('realm lin', () => {
@@ -91,7 +107,11 @@ describe('realm lin', () => {
     });
 
     it('requires PKCE', async () => {
-      const res = await axios.get(auth, { params: params(`${box.urls.app}/admin/uploads`, false), maxRedirects: 0, validateStatus: () => true });
+      const res = await axios.get(auth, {
+        params: params(`${box.urls.app}/admin/uploads`, false),
+        maxRedirects: 0,
+        validateStatus: () => true,
+      });
       expect(res.status).toBe(302);
       expect(res.headers.location).toContain('error=invalid_request');
       expect(decodeURIComponent(res.headers.location as string)).toContain('code_challenge_method');
@@ -105,7 +125,12 @@ describe('realm lin', () => {
     it('cannot be used for password grants', async () => {
       const res = await axios.post(
         `${box.urls.keycloak}/realms/lin/protocol/openid-connect/token`,
-        new URLSearchParams({ grant_type: 'password', client_id: UI_CLIENT_ID, username: TEST_USER.username, password: TEST_USER.password }),
+        new URLSearchParams({
+          grant_type: 'password',
+          client_id: UI_CLIENT_ID,
+          username: TEST_USER.username,
+          password: TEST_USER.password,
+        }),
         { validateStatus: () => true },
       );
       expect(res.status).toBeGreaterThanOrEqual(400);

@@ -40,7 +40,9 @@ describe('TCS bulk people update', () => {
   });
 
   it('answers per person: unknown ids get "does not exist", known ones are updated', async () => {
-    const res = await axios.patch(url, [{ id: 999999999 }, { id: 1001, knownAs: 'Al' }], { headers: { authorization: `Bearer ${serviceToken}` } });
+    const res = await axios.patch(url, [{ id: 999999999 }, { id: 1001, knownAs: 'Al' }], {
+      headers: { authorization: `Bearer ${serviceToken}` },
+    });
     expect(res.status).toBe(200);
     expect(res.data[0].messageList).toEqual(['Person with id 999999999 does not exist']);
     expect(res.data[1].messageList).toEqual([]);
@@ -48,7 +50,10 @@ describe('TCS bulk people update', () => {
   });
 
   it('needs permission to update people (403) and a token Profile accepts (401)', async () => {
-    const forbidden = await axios.patch(url, [{ id: 1001 }], { headers: { authorization: `Bearer ${userToken}` }, validateStatus: () => true });
+    const forbidden = await axios.patch(url, [{ id: 1001 }], {
+      headers: { authorization: `Bearer ${userToken}` },
+      validateStatus: () => true,
+    });
     expect(forbidden.status).toBe(403);
     expect((await axios.patch(url, [{ id: 1001 }], { validateStatus: () => true })).status).toBe(401);
   });

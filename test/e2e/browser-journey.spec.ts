@@ -26,7 +26,14 @@ async function journey(browser: import('playwright-core').Browser, testInfo: Tes
   const config = await loadConfig(box.configPath);
   config.evidence = { dir: testInfo.outputPath('evidence'), keep: 10 };
   const steps: StepResult[] = [];
-  const result = await runProbe({ probe: 'browser', targetName: 'box', target: config.targets.box!, config, browser, onStep: (s) => steps.push(s) });
+  const result = await runProbe({
+    probe: 'browser',
+    targetName: 'box',
+    target: config.targets.box!,
+    config,
+    browser,
+    onStep: (s) => steps.push(s),
+  });
   // The probe's steps, as steps of the report (the test's own expectations judge the run).
   for (const s of steps) {
     await test.step(`${s.name} ${s.ok ? 'ok' : `FAILED: ${s.error}`} (${s.durationSeconds.toFixed(1)} s)`, async () => {});
@@ -41,10 +48,17 @@ async function journey(browser: import('playwright-core').Browser, testInfo: Tes
 test('browser journey: log in, upload the canary, follow its import, check the healthy ending', async ({ browser }, testInfo) => {
   const r = await journey(browser, testInfo);
   expect(r.ok, `${r.reason}: ${r.message}`).toBe(true);
-  expect(r.canary).toMatchObject({ status: 'COMPLETED', numberOfErrors: 1, numberImported: 0, reasonText: 'Person with id 999999999 does not exist' });
+  expect(r.canary).toMatchObject({
+    status: 'COMPLETED',
+    numberOfErrors: 1,
+    numberImported: 0,
+    reasonText: 'Person with id 999999999 does not exist',
+  });
 });
 
-test('browser journey under the 2024-10-15 fault (stale configuration) fails with auth_rejected and evidence', async ({ browser }, testInfo) => {
+test('browser journey under the 2024-10-15 fault (stale configuration) fails with auth_rejected and evidence', async ({
+  browser,
+}, testInfo) => {
   await setFault(box.urls.control, 'stale-config');
   const r = await journey(browser, testInfo);
   expect(r.ok).toBe(false);

@@ -60,7 +60,10 @@ async function uploadCanary(tok: string, partName = 'file'): Promise<AxiosRespon
 }
 
 async function status(tok: string, query = 'page=0&size=20', opts: { responseType?: 'text' | 'json' } = {}): Promise<AxiosResponse> {
-  return http.get(`${t.url}${API_PATH}/status?${query}`, { headers: { authorization: `Bearer ${tok}` }, responseType: opts.responseType ?? 'json' });
+  return http.get(`${t.url}${API_PATH}/status?${query}`, {
+    headers: { authorization: `Bearer ${tok}` },
+    responseType: opts.responseType ?? 'json',
+  });
 }
 
 /** The `Reason for import failure` cells, read with exceljs directly (not the product's reader, which has limits). */
@@ -85,7 +88,15 @@ function rawGet(
   path: string,
   headers: Record<string, string>,
   watchMs: number,
-): Promise<{ status?: number; headers?: IncomingHttpHeaders; headersAfterMs?: number; bytes: number; body: Buffer; ended: 'end' | 'error' | 'still open'; error?: string }> {
+): Promise<{
+  status?: number;
+  headers?: IncomingHttpHeaders;
+  headersAfterMs?: number;
+  bytes: number;
+  body: Buffer;
+  ended: 'end' | 'error' | 'still open';
+  error?: string;
+}> {
   return new Promise((resolve) => {
     const started = Date.now();
     const chunks: Buffer[] = [];
@@ -118,7 +129,13 @@ function rawGet(
 
 describe('healthy by default', () => {
   it('issues fresh opaque tokens for the password grant and the refresh grant, and refuses a wrong password', async () => {
-    const a = await grant({ grant_type: 'password', client_id: 'api-tokens', username: 'probe', password: PLANTED_PASSWORD, scope: 'openid' });
+    const a = await grant({
+      grant_type: 'password',
+      client_id: 'api-tokens',
+      username: 'probe',
+      password: PLANTED_PASSWORD,
+      scope: 'openid',
+    });
     expect(a.status).toBe(200);
     expect(a.data).toMatchObject({ token_type: 'Bearer', expires_in: expect.any(Number), refresh_expires_in: expect.any(Number) });
     expect(a.data.access_token).toMatch(/^[A-Za-z0-9_-]{40,}$/);
@@ -143,9 +160,29 @@ describe('healthy by default', () => {
     const up = await uploadCanary(tok, 'whatever');
     expect(up.status).toBe(200);
     expect(Object.keys(up.data).sort()).toEqual(
-      ['fileName', 'fileType', 'uploadedDate', 'processedDate', 'jobStartTime', 'fileStatus', 'logId', 'username', 'firstName', 'lastName', 'numberOfErrors', 'numberImported'].sort(),
+      [
+        'fileName',
+        'fileType',
+        'uploadedDate',
+        'processedDate',
+        'jobStartTime',
+        'fileStatus',
+        'logId',
+        'username',
+        'firstName',
+        'lastName',
+        'numberOfErrors',
+        'numberImported',
+      ].sort(),
     );
-    expect(up.data).toMatchObject({ fileStatus: 'PENDING', fileType: 'PEOPLE_UPDATE', jobStartTime: null, processedDate: null, numberOfErrors: null, numberImported: null });
+    expect(up.data).toMatchObject({
+      fileStatus: 'PENDING',
+      fileType: 'PEOPLE_UPDATE',
+      jobStartTime: null,
+      processedDate: null,
+      numberOfErrors: null,
+      numberImported: null,
+    });
     expect(up.data.uploadedDate).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}$/);
     const seen: string[] = [];
     const started = Date.now();
@@ -159,7 +196,12 @@ describe('healthy by default', () => {
       await sleep(50);
     }
     expect(seen).toEqual(['PENDING', 'IN_PROGRESS', 'COMPLETED']);
-    expect(last).toMatchObject({ numberOfErrors: 1, numberImported: 0, jobStartTime: expect.any(String), processedDate: expect.any(String) });
+    expect(last).toMatchObject({
+      numberOfErrors: 1,
+      numberImported: 0,
+      jobStartTime: expect.any(String),
+      processedDate: expect.any(String),
+    });
 
     const all = (await status(tok)).data as Array<{ logId: number; fileName: string }>;
     expect(all[0]!.logId).toBe(up.data.logId); // newest first
@@ -231,11 +273,15 @@ describe('the token endpoint misbehaves', () => {
 function rawGetPost(path: string, watchMs: number) {
   return new Promise<{ status?: number; ended: string }>((resolve) => {
     const out: { status?: number; ended: string } = { ended: 'still open' };
-    const req = httpRequest(`${t.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
-      out.status = res.statusCode;
-      res.resume();
-      res.on('end', () => (out.ended = 'end'));
-    });
+    const req = httpRequest(
+      `${t.url}${path}`,
+      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+      (res) => {
+        out.status = res.statusCode;
+        res.resume();
+        res.on('end', () => (out.ended = 'end'));
+      },
+    );
     req.on('error', () => (out.ended = 'error'));
     req.end(new URLSearchParams({ grant_type: 'password', username: 'probe', password: PLANTED_PASSWORD }).toString());
     setTimeout(() => {

@@ -75,7 +75,9 @@ async function expectSound(ran: Ran, config: Config, boundSeconds: number): Prom
   expect(scanText('JSON.stringify(result)', json, set)).toEqual([]);
   const { leaks } = await scanDir(config.evidence.dir, set);
   expect(leaks).toEqual([]);
-  expect(ran.wall, `wall time ${ran.wall.toFixed(1)} s, bound ${boundSeconds} s (${r.reason ?? 'ok'}: ${r.message})`).toBeLessThan(boundSeconds);
+  expect(ran.wall, `wall time ${ran.wall.toFixed(1)} s, bound ${boundSeconds} s (${r.reason ?? 'ok'}: ${r.message})`).toBeLessThan(
+    boundSeconds,
+  );
   return r;
 }
 
@@ -152,8 +154,20 @@ const API_ROWS: Row[] = [
   { scenario: 'status-429', expected: 'rate_limited', within: QUICK, note: '/status: 429 without Retry-After' },
   { scenario: 'status-503-empty', expected: 'server_error', within: QUICK, note: '/status: 503 with an empty body' },
   { scenario: 'status-500-empty', expected: 'server_error', within: QUICK, note: '/status: 500 with an empty body' },
-  { scenario: 'token-non-string', expected: 'bad_answer', within: QUICK, thenHealthyPasses: true, note: 'token endpoint: 200 {"access_token":{}}' },
-  { scenario: 'token-empty-string', expected: 'bad_answer', within: QUICK, thenHealthyPasses: true, note: 'token endpoint: 200 {"access_token":""}' },
+  {
+    scenario: 'token-non-string',
+    expected: 'bad_answer',
+    within: QUICK,
+    thenHealthyPasses: true,
+    note: 'token endpoint: 200 {"access_token":{}}',
+  },
+  {
+    scenario: 'token-empty-string',
+    expected: 'bad_answer',
+    within: QUICK,
+    thenHealthyPasses: true,
+    note: 'token endpoint: 200 {"access_token":""}',
+  },
   { scenario: 'token-302', expected: 'bad_answer', within: QUICK, note: 'token endpoint: 302 elsewhere' },
   { scenario: 'token-404', expected: 'login_unavailable', within: QUICK, note: 'token endpoint: 404' },
   { scenario: 'token-429', expected: 'rate_limited', within: QUICK, note: 'token endpoint: 429' },
@@ -244,7 +258,9 @@ describe('the browser probe against a hostile page', () => {
         await ctx.close();
       }
     })();
-    const gaveUp = new Promise<never>((_r, reject) => setTimeout(() => reject(new Error('the browser did not serve a fresh page within 20 s')), 20_000).unref());
+    const gaveUp = new Promise<never>((_r, reject) =>
+      setTimeout(() => reject(new Error('the browser did not serve a fresh page within 20 s')), 20_000).unref(),
+    );
     await Promise.race([check, gaveUp]);
   }
 
@@ -308,7 +324,10 @@ describe('the long-running service against a hostile target', () => {
         const runs = await waitForRuns(since, 3, 45_000);
         expect(runs.length, `runs recorded during ${scenario}`).toBeGreaterThanOrEqual(3);
         for (const r of runs) expect(r.ok, `${scenario}: a run passed against a misbehaving target (${r.message})`).toBe(false);
-        expect(healthz.every((s) => s === 200), `GET /healthz answered ${[...new Set(healthz)].join(', ')} during ${scenario}`).toBe(true);
+        expect(
+          healthz.every((s) => s === 200),
+          `GET /healthz answered ${[...new Set(healthz)].join(', ')} during ${scenario}`,
+        ).toBe(true);
       }
       t.set('healthy');
       const since = Date.now();

@@ -60,7 +60,17 @@ async function quickConfig(): Promise<Config> {
     targets: {
       box: {
         ...target,
-        timeouts: { ...target.timeouts, login: t, openPage: t, listUploads: t, upload: t, importStarted: t, importFinished: t, checkResult: t, run: 60 },
+        timeouts: {
+          ...target.timeouts,
+          login: t,
+          openPage: t,
+          listUploads: t,
+          upload: t,
+          importStarted: t,
+          importFinished: t,
+          checkResult: t,
+          run: 60,
+        },
       },
     },
   };
@@ -143,7 +153,11 @@ describe('alerting with real Prometheus and Alertmanager against TIS in a box', 
       port: 0,
     });
     webhook = await startWebhookReceiver();
-    alertmanager = await startAlertmanager({ dir, shippedConfig: join(root, 'deploy/alertmanager/alertmanager.yml'), webhookUrl: webhook.url });
+    alertmanager = await startAlertmanager({
+      dir,
+      shippedConfig: join(root, 'deploy/alertmanager/alertmanager.yml'),
+      webhookUrl: webhook.url,
+    });
     prometheus = await startPrometheus({
       dir,
       rulesFile: join(root, 'deploy/prometheus/alerts.yml'),
@@ -152,7 +166,11 @@ describe('alerting with real Prometheus and Alertmanager against TIS in a box', 
       intervalSeconds: PROM_INTERVAL_S,
     });
     prom = new PrometheusApi(prometheus.url);
-    await waitFor(async () => (await prom.query('up{job="bulk-upload-probe"} == 1')).length === 1, 'Prometheus scraping the service', 30_000);
+    await waitFor(
+      async () => (await prom.query('up{job="bulk-upload-probe"} == 1')).length === 1,
+      'Prometheus scraping the service',
+      30_000,
+    );
   });
 
   afterAll(async () => {
@@ -187,21 +205,13 @@ describe('alerting with real Prometheus and Alertmanager against TIS in a box', 
     expect((await prom.alerts()).filter((a) => a.state === 'firing')).toEqual([]);
   });
 
-  it(
-    'stale-config (incident 2024-10-15) fires BulkUploadAuthRejected, notifies through Alertmanager, and resolves',
-    async () => {
-      await faultToAlert('stale-config', 'BulkUploadAuthRejected', 'auth_rejected', 'BulkUploadImportFailing');
-    },
-    420_000,
-  );
+  it('stale-config (incident 2024-10-15) fires BulkUploadAuthRejected, notifies through Alertmanager, and resolves', async () => {
+    await faultToAlert('stale-config', 'BulkUploadAuthRejected', 'auth_rejected', 'BulkUploadImportFailing');
+  }, 420_000);
 
-  it(
-    'service-account-disabled (incident 2021-03-18) fires BulkUploadImportFailing, notifies through Alertmanager, and resolves',
-    async () => {
-      await faultToAlert('service-account-disabled', 'BulkUploadImportFailing', 'import_failed', 'BulkUploadAuthRejected');
-    },
-    420_000,
-  );
+  it('service-account-disabled (incident 2021-03-18) fires BulkUploadImportFailing, notifies through Alertmanager, and resolves', async () => {
+    await faultToAlert('service-account-disabled', 'BulkUploadImportFailing', 'import_failed', 'BulkUploadAuthRejected');
+  }, 420_000);
 
   it('every panel query of the committed dashboard returns data from the real Prometheus', async () => {
     const panels = panelQueries(JSON.parse(await readFile(DASHBOARD_FILE, 'utf8')));

@@ -172,7 +172,12 @@ export class PrometheusApi {
     return r.data.data.result;
   }
 
-  async queryRange(expr: string, start: Date, end: Date, stepSeconds: number): Promise<{ metric: Record<string, string>; values: [number, string][] }[]> {
+  async queryRange(
+    expr: string,
+    start: Date,
+    end: Date,
+    stepSeconds: number,
+  ): Promise<{ metric: Record<string, string>; values: [number, string][] }[]> {
     const r = await axios.get<{ data: { result: { metric: Record<string, string>; values: [number, string][] }[] } }>(
       `${this.url}/api/v1/query_range`,
       { params: { query: expr, start: start.getTime() / 1000, end: end.getTime() / 1000, step: stepSeconds }, timeout: 10_000 },

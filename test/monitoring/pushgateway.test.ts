@@ -99,7 +99,9 @@ describe('smoke → Pushgateway', () => {
     expect(sample(text, 'bulk_upload_probe_failure_reason', { ...g, reason: 'server_error' })).toBe(1);
     expect(sample(text, 'bulk_upload_probe_target_responses_total', { ...g, code_class: '4xx' })).toBe(1);
     // The box's smoke push (previous test) is still there: a different grouping key.
-    expect(sample(text, 'bulk_upload_probe_success', { instance: '', job: 'bulk-upload-probe-smoke', probe: 'api', target: 'box' })).toBe(1);
+    expect(sample(text, 'bulk_upload_probe_success', { instance: '', job: 'bulk-upload-probe-smoke', probe: 'api', target: 'box' })).toBe(
+      1,
+    );
   });
 
   it('an unreachable Pushgateway is an error the caller sees', async () => {

@@ -59,8 +59,14 @@ describe('alert rules', () => {
 
   it.each(rules.map((r) => [r.alert, r] as const))('%s is unit-tested both firing and not firing', (name) => {
     const mine = cases.filter((c) => c.alertname === name);
-    expect(mine.some((c) => c.exp_alerts.length > 0), 'a firing case').toBe(true);
-    expect(mine.some((c) => c.exp_alerts.length === 0), 'a quiet case').toBe(true);
+    expect(
+      mine.some((c) => c.exp_alerts.length > 0),
+      'a firing case',
+    ).toBe(true);
+    expect(
+      mine.some((c) => c.exp_alerts.length === 0),
+      'a quiet case',
+    ).toBe(true);
   });
 
   it.each(rules.map((r) => [r.alert, r] as const))('%s has severity, summary, description and a runbook section', (name, rule) => {

@@ -65,7 +65,7 @@ describe('bulk-upload-probe serve', () => {
 
     // Let one run of each probe finish, then catch one in flight.
     await waitFor(
-      async () => ((await axios.get<{ runs: RunResult[] }>(`${url}/api/runs`)).data.runs.filter((r) => r.ok).length >= 2),
+      async () => (await axios.get<{ runs: RunResult[] }>(`${url}/api/runs`)).data.runs.filter((r) => r.ok).length >= 2,
       'two healthy runs',
       90_000,
       500,

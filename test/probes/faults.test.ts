@@ -70,7 +70,13 @@ const CASES: FaultCase[] = [
     bound: { browser: 20, api: 10 },
     message: /500 Internal Server Error/,
   },
-  { fault: 'test-user-disabled', reason: 'login_failed', bound: { browser: 15, api: 5 }, message: /disabled/i, failedStep: { browser: 'login', api: 'login' } },
+  {
+    fault: 'test-user-disabled',
+    reason: 'login_failed',
+    bound: { browser: 15, api: 5 },
+    message: /disabled/i,
+    failedStep: { browser: 'login', api: 'login' },
+  },
   {
     fault: 'queue-blocked',
     reason: 'queue_stalled',
@@ -80,7 +86,14 @@ const CASES: FaultCase[] = [
   },
   { fault: 'slow', params: { delayMs: 20_000 }, reason: 'timeout', bound: { browser: 25, api: 15 }, message: /no answer|did not answer/ },
   { fault: 'server-error', params: { status: 502 }, reason: 'server_error', bound: { browser: 15, api: 5 }, message: /502/ },
-  { fault: 'login-down', params: { mode: '5xx' }, reason: 'login_unavailable', bound: { browser: 10, api: 5 }, message: /503/, failedStep: { browser: 'login', api: 'login' } },
+  {
+    fault: 'login-down',
+    params: { mode: '5xx' },
+    reason: 'login_unavailable',
+    bound: { browser: 10, api: 5 },
+    message: /503/,
+    failedStep: { browser: 'login', api: 'login' },
+  },
   {
     fault: 'login-down',
     params: { mode: 'refuse' },
@@ -96,7 +109,12 @@ describe('probes against a healthy box', () => {
   it('the browser probe passes, every step ok, with the healthy ending read from the error workbook', async () => {
     const r = await expectHealthy('browser', 30);
     expect(r.steps.map((s) => s.name)).toEqual(['login', 'open_page', 'upload', 'import_started', 'import_finished', 'check_result']);
-    expect(r.canary).toMatchObject({ status: 'COMPLETED', numberOfErrors: 1, numberImported: 0, reasonText: 'Person with id 999999999 does not exist' });
+    expect(r.canary).toMatchObject({
+      status: 'COMPLETED',
+      numberOfErrors: 1,
+      numberImported: 0,
+      reasonText: 'Person with id 999999999 does not exist',
+    });
     expect(r.http.firstBad).toBeUndefined();
     expect(r.evidenceDir).toBeUndefined();
   });
@@ -122,7 +140,9 @@ describe.each(CASES.map((c) => ({ ...c, label: c.params ? `${c.fault} ${JSON.str
       if (c.failedStep?.[probe]) expect(r.failedStep).toBe(c.failedStep[probe]);
       expect(r.durationSeconds).toBeLessThan(c.bound[probe]);
       expect(r.evidenceDir).toBeTruthy();
-      console.log(`detected ${c.fault}${c.params ? ` ${JSON.stringify(c.params)}` : ''} with ${probe} in ${r.durationSeconds.toFixed(1)} s: ${r.reason}`);
+      console.log(
+        `detected ${c.fault}${c.params ? ` ${JSON.stringify(c.params)}` : ''} with ${probe} in ${r.durationSeconds.toFixed(1)} s: ${r.reason}`,
+      );
 
       await clearFault(box.urls.control, c.fault);
       // Uploads left PENDING by the fault are taken first after clearing: allow for them.

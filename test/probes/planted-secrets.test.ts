@@ -43,7 +43,10 @@ function spellings(password: string): Array<{ how: string; text: string }> {
     { how: 'form-encoded', text: new URLSearchParams({ v: password }).toString().slice(2) },
     { how: 'JSON-escaped', text: json },
     { how: 'JSON-escaped twice', text: JSON.stringify(json).slice(1, -1) },
-    { how: 'HTML-escaped', text: password.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;') },
+    {
+      how: 'HTML-escaped',
+      text: password.replaceAll('&', '&amp;').replaceAll('"', '&quot;').replaceAll('<', '&lt;').replaceAll('>', '&gt;'),
+    },
   ];
   // One entry per distinct text (a spelling may equal another), named by every way it arises.
   const byText = new Map<string, string[]>();
@@ -60,9 +63,15 @@ const MIN_SPELLING_IN_BINARY = 6;
 function isBinary(data: Buffer): boolean {
   const head = data.subarray(0, 8192);
   const magic = head.subarray(0, 4).toString('latin1');
-  return head.includes(0) || magic.startsWith('\x89PNG') || magic.startsWith('\xff\xd8') || magic.startsWith('PK') || magic.startsWith('GIF8') || magic.startsWith('RIFF');
+  return (
+    head.includes(0) ||
+    magic.startsWith('\x89PNG') ||
+    magic.startsWith('\xff\xd8') ||
+    magic.startsWith('PK') ||
+    magic.startsWith('GIF8') ||
+    magic.startsWith('RIFF')
+  );
 }
-
 
 interface Hit {
   where: string;
@@ -84,7 +93,8 @@ function scan(name: string, data: Buffer, password: string): Hit[] {
     }
   }
   const jwt = new RegExp(JWT_SHAPED.source, 'g');
-  for (const m of text.matchAll(jwt)) hits.push({ where: name, what: 'JWT-shaped', at: m.index, context: around(m.index, Math.min(m[0].length, 40)) });
+  for (const m of text.matchAll(jwt))
+    hits.push({ where: name, what: 'JWT-shaped', at: m.index, context: around(m.index, Math.min(m[0].length, 40)) });
   return hits;
 }
 
@@ -96,11 +106,15 @@ interface Ran {
 
 /** `node --import tsx src/cli.ts smoke ...`, as a pipeline runs it, with debug logs. */
 async function smoke(configFile: string, junit: string): Promise<Ran> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'smoke', '--target', 'box', '--config', configFile, '--json', '--junit', junit], {
-    cwd: REPO,
-    env: { ...process.env, LOG_LEVEL: 'debug' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'src/cli.ts', 'smoke', '--target', 'box', '--config', configFile, '--json', '--junit', junit],
+    {
+      cwd: REPO,
+      env: { ...process.env, LOG_LEVEL: 'debug' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const out: Buffer[] = [];
   const err: Buffer[] = [];
   child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -182,7 +196,9 @@ describe('planted passwords with &=%+"\\ are nowhere in what the probe writes or
       ] as const;
       for (const c of cases) {
         if (c.fault) await setFault(box.urls.control, c.fault);
-        const ran = await smoke(configFile, join(out, `smoke-${c.name}.junit.xml`)).finally(() => (c.fault ? clearFault(box.urls.control) : undefined));
+        const ran = await smoke(configFile, join(out, `smoke-${c.name}.junit.xml`)).finally(() =>
+          c.fault ? clearFault(box.urls.control) : undefined,
+        );
         await writeFile(join(out, `smoke-${c.name}.stdout`), ran.stdout);
         await writeFile(join(out, `smoke-${c.name}.stderr`), ran.stderr);
         expect.soft(ran.code, `smoke ${c.name} exit code; stderr:\n${ran.stderr.toString().slice(-3000)}`).toBe(c.code);
@@ -192,7 +208,12 @@ describe('planted passwords with &=%+"\\ are nowhere in what the probe writes or
         } catch {
           expect.soft(false, `smoke ${c.name}: stdout is not the JSON results: ${ran.stdout.toString().slice(0, 500)}`).toBe(true);
         }
-        expect.soft(results.map((r) => r.reason), `smoke ${c.name} reasons`).toEqual(c.reasons);
+        expect
+          .soft(
+            results.map((r) => r.reason),
+            `smoke ${c.name} reasons`,
+          )
+          .toEqual(c.reasons);
       }
 
       // The service: two healthy runs, then runs under stale-config (they log in and get tokens).
@@ -203,7 +224,11 @@ describe('planted passwords with &=%+"\\ are nowhere in what the probe writes or
       const service = await startService({ config, run: runProbe, logger, port: 0, tickMs: 250 });
       const history = async () => historyLines(await readFile(join(out, 'history.jsonl'), 'utf8').catch(() => ''));
       try {
-        await waitFor('a healthy run of each probe', async () => new Set((await history()).filter((r) => r.ok).map((r) => r.probe)).size === 2, 90_000);
+        await waitFor(
+          'a healthy run of each probe',
+          async () => new Set((await history()).filter((r) => r.ok).map((r) => r.probe)).size === 2,
+          90_000,
+        );
         await setFault(box.urls.control, 'stale-config');
         await waitFor(
           'a stale-config failure of each probe',

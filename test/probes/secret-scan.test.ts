@@ -95,7 +95,8 @@ describe('secret scan', () => {
         if (name.includes('trace.zip!')) traceText += text;
         // Still a trace the viewer can open: every record of its JSON-lines entries parses.
         if (/trace\.zip!.*\.(trace|network)$/.test(name)) {
-          for (const line of text.split('\n').filter((l) => l.trim() !== '')) expect(() => JSON.parse(line), `${name}: ${line.slice(0, 120)}`).not.toThrow();
+          for (const line of text.split('\n').filter((l) => l.trim() !== ''))
+            expect(() => JSON.parse(line), `${name}: ${line.slice(0, 120)}`).not.toThrow();
         }
         scanned++;
       }
@@ -119,10 +120,14 @@ describe('secret scan', () => {
     const junit = join(probes.evidenceDir, 'smoke-junit.xml');
 
     await setFault(box.urls.control, 'stale-config');
-    const run = await promisify(execFile)(process.execPath, [join(REPO, 'bin/bulk-upload-probe.js'), 'smoke', '--target', 'box', '--config', configFile, '--json', '--junit', junit], {
-      env: { ...process.env, LOG_LEVEL: 'debug' },
-      timeout: 90_000,
-    }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const run = await promisify(execFile)(
+      process.execPath,
+      [join(REPO, 'bin/bulk-upload-probe.js'), 'smoke', '--target', 'box', '--config', configFile, '--json', '--junit', junit],
+      {
+        env: { ...process.env, LOG_LEVEL: 'debug' },
+        timeout: 90_000,
+      },
+    ).catch((e: { code: number; stdout: string; stderr: string }) => e);
     await clearFault(box.urls.control);
 
     expect('code' in run ? run.code : 0).toBe(1);

@@ -32,7 +32,10 @@ describe('bulk-upload-probe smoke', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     for (const step of ['login', 'list_uploads', 'upload', 'import_started', 'import_finished', 'check_result']) {
-      expect(lines.some((l) => new RegExp(`^api +${step} +ok +\\d+\\.\\d s$`).test(l)), `${step} line in:\n${r.stdout}`).toBe(true);
+      expect(
+        lines.some((l) => new RegExp(`^api +${step} +ok +\\d+\\.\\d s$`).test(l)),
+        `${step} line in:\n${r.stdout}`,
+      ).toBe(true);
     }
     expect(lines.at(-1)).toBe('verdict: box HEALTHY (api passed)');
   });
@@ -59,7 +62,10 @@ describe('bulk-upload-probe smoke', () => {
     expect(unknown.stderr).toContain('no target named "prod"');
 
     const noSecret = join(dir, 'nosecret.yaml');
-    await writeFile(noSecret, `targets:\n  box:\n    appUrl: ${box.urls.app}\n    keycloak: { url: "${box.urls.keycloak}" }\n    credentials: { username: u, password: { env: BUP_UNSET_PASSWORD_VAR } }\n`);
+    await writeFile(
+      noSecret,
+      `targets:\n  box:\n    appUrl: ${box.urls.app}\n    keycloak: { url: "${box.urls.keycloak}" }\n    credentials: { username: u, password: { env: BUP_UNSET_PASSWORD_VAR } }\n`,
+    );
     const unresolved = await cli(['smoke', '--target', 'box', '--config', noSecret]);
     expect(unresolved.code).toBe(2);
     expect(unresolved.stderr).toContain('targets.box.credentials.password: environment variable BUP_UNSET_PASSWORD_VAR is not set');

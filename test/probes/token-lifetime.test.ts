@@ -128,10 +128,16 @@ function expectNotOutlived(r: RunResult, http: Seen[]): void {
   // (the first token is the one the login step obtained: the page's comes after its redirects).
   const grants = http.filter(isTokenGrant);
   expect(grants.length, 'token requests (login + renewals)').toBeGreaterThanOrEqual(2);
-  expect(grants.every((s) => s.status === 200), JSON.stringify(grants)).toBe(true);
+  expect(
+    grants.every((s) => s.status === 200),
+    JSON.stringify(grants),
+  ).toBe(true);
   const firstExpiryMs = grants[0]!.atMs + LIFESPAN * 1000;
   const importStarted = r.steps.find((s) => s.name === 'import_started')!;
-  expect(Date.parse(importStarted.startedAt) + importStarted.durationSeconds * 1000, 'import started after the first token expired').toBeGreaterThan(firstExpiryMs);
+  expect(
+    Date.parse(importStarted.startedAt) + importStarted.durationSeconds * 1000,
+    'import started after the first token expired',
+  ).toBeGreaterThan(firstExpiryMs);
   const afterFirstExpiry = http.filter((s) => isStatusCall(s) && s.atMs > firstExpiryMs + 1000);
   expect(afterFirstExpiry.length, 'status calls after the first token expired').toBeGreaterThan(0);
   // ...all answered 200, which only a renewed token gets (see the control above).
@@ -147,7 +153,12 @@ describe(`a run does not outlive its own access token (realm lifespan ${LIFESPAN
     const clientId = t.keycloak.tokenClientId;
     const res = await axios.post<{ access_token: string; expires_in: number }>(
       tokenEndpoint({ url: t.keycloak.url, realm: t.keycloak.realm, clientId }),
-      new URLSearchParams({ grant_type: 'password', client_id: clientId, username: box.testUser.username, password: box.testUser.password }),
+      new URLSearchParams({
+        grant_type: 'password',
+        client_id: clientId,
+        username: box.testUser.username,
+        password: box.testUser.password,
+      }),
       { timeout: 10_000 },
     );
     // Keycloak counts expires_in from its own clock: a second boundary may pass between the two.

@@ -125,7 +125,6 @@ interface StoredUpload {
   fixed?: { status: string; errors: number; imported: number; startedAt: number; processedAt: number };
 }
 
-
 /** ISO local date-time without zone, as Java's LocalDateTime serialises (read as UTC by the probe). */
 function localDateTime(ms: number): string {
   return new Date(ms).toISOString().replace(/Z$/, '');
@@ -382,7 +381,10 @@ export async function startHostileTarget(opts: { username?: string; password?: s
         return;
       case 'token-503':
         hit(s);
-        res.status(503).type('text/html').send('<html><body><h1>503 Service Unavailable</h1>No server is available to handle this request.</body></html>');
+        res
+          .status(503)
+          .type('text/html')
+          .send('<html><body><h1>503 Service Unavailable</h1>No server is available to handle this request.</body></html>');
         return;
       case 'token-invalid-grant-hostile':
         hit(s);
@@ -674,7 +676,11 @@ export async function startHostileTarget(opts: { username?: string; password?: s
   });
 
   app.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
-    if (!res.headersSent) res.status(500).type('text/plain').send(`fake target error: ${(err as Error)?.message ?? String(err)}`);
+    if (!res.headersSent)
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`fake target error: ${(err as Error)?.message ?? String(err)}`);
   });
 
   const server: Server = await new Promise((resolve, reject) => {

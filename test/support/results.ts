@@ -4,7 +4,13 @@ import { configSchema, type Config } from '../../src/config/schema.ts';
 import type { FailureReason } from '../../src/model/failures.ts';
 import type { ProbeName, RunResult } from '../../src/model/result.ts';
 
-export function testConfig(over: { historyFile: string; interval?: number; jitter?: number; runDeadline?: number; targets?: string[] }): Config {
+export function testConfig(over: {
+  historyFile: string;
+  interval?: number;
+  jitter?: number;
+  runDeadline?: number;
+  targets?: string[];
+}): Config {
   const target = (name: string) => ({
     appUrl: `http://127.0.0.1:1/${name}`,
     keycloak: { url: 'http://127.0.0.1:2' },

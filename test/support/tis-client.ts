@@ -55,7 +55,6 @@ export async function findUpload(api: AxiosInstance, fileName: string, logId: nu
   return res.data.find((u) => u.logId === logId);
 }
 
-
 /** Polls /status until the upload reaches a final status (or the deadline passes). */
 export async function waitForFinal(api: AxiosInstance, upload: UploadJson, timeoutMs = 30_000): Promise<UploadJson> {
   const deadline = Date.now() + timeoutMs;

@@ -18,7 +18,9 @@ function tsFiles(dir: string): string[] {
 /** Every module specifier a file imports (static and dynamic), resolved to a repo path when relative. */
 function importsOf(file: string): string[] {
   const text = readFileSync(join(root, file), 'utf8');
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"`]([^'"`]+)['"`]\s*\)/g)].map((m) => m[1] ?? m[2]!);
+  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s+['"]([^'"]+)['"]|import\(\s*['"`]([^'"`]+)['"`]\s*\)/g)].map(
+    (m) => m[1] ?? m[2]!,
+  );
   return specs.map((s) => (s.startsWith('.') ? relative(root, resolve(root, dirname(file), s)) : s));
 }
 
@@ -92,7 +94,11 @@ describe('architecture', () => {
   it('the model is a leaf: it imports nothing of the project', () => {
     const bad = product
       .filter((f) => f.startsWith('src/model/'))
-      .flatMap((f) => importsOf(f).filter((i) => /^(src|probes|box|test)\//.test(i) && !i.startsWith('src/model/')).map((i) => `${f} → ${i}`));
+      .flatMap((f) =>
+        importsOf(f)
+          .filter((i) => /^(src|probes|box|test)\//.test(i) && !i.startsWith('src/model/'))
+          .map((i) => `${f} → ${i}`),
+      );
     expect(bad).toEqual([]);
   });
 
@@ -103,7 +109,11 @@ describe('architecture', () => {
   });
 
   it('the product imports nothing from the box, the tests or the scripts', () => {
-    const bad = product.flatMap((f) => importsOf(f).filter((i) => /^(box|test|scripts|fixtures)\//.test(i)).map((i) => `${f} → ${i}`));
+    const bad = product.flatMap((f) =>
+      importsOf(f)
+        .filter((i) => /^(box|test|scripts|fixtures)\//.test(i))
+        .map((i) => `${f} → ${i}`),
+    );
     expect(bad).toEqual([]);
   });
 

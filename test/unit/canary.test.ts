@@ -79,7 +79,10 @@ describe('readImportFailureReasons', () => {
   });
 
   it('refuses a workbook over its size limit before reading it', async () => {
-    const xlsx = await errorWorkbook([['TIS_Person_ID*', 'Reason for import failure'], [1, 'x']]);
+    const xlsx = await errorWorkbook([
+      ['TIS_Person_ID*', 'Reason for import failure'],
+      [1, 'x'],
+    ]);
     await expect(readImportFailureReasons(xlsx, { maxBytes: xlsx.length - 1 })).rejects.toThrow(/over the \d+-byte limit/);
   });
 
@@ -93,7 +96,10 @@ describe('readImportFailureReasons', () => {
 
   it('fails clearly on bytes that are not a workbook, and within its time limit', async () => {
     await expect(readImportFailureReasons(Buffer.from('<html>not a workbook</html>'))).rejects.toThrow();
-    const big = await errorWorkbook([['TIS_Person_ID*', 'Reason for import failure'], ...Array.from({ length: 20_000 }, (_, i) => [i, `reason ${i}`])]);
+    const big = await errorWorkbook([
+      ['TIS_Person_ID*', 'Reason for import failure'],
+      ...Array.from({ length: 20_000 }, (_, i) => [i, `reason ${i}`]),
+    ]);
     await expect(readImportFailureReasons(big, { maxBytes: 10_000_000, timeoutMs: 1 })).rejects.toThrow(/longer than 1 ms/);
   });
 });

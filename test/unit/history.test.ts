@@ -110,11 +110,27 @@ describe('RunHistory', () => {
       likelyCause: 'stale configuration',
       evidenceDir: '/tmp/evidence/x',
       evidenceError: 'disk full',
-      canary: { fileName: 'f.xlsx', logId: 'l1', status: 'COMPLETED', numberOfErrors: 1, numberImported: 0, reasonText: 'no such person', queueWaitSeconds: 1, importSeconds: 2 },
+      canary: {
+        fileName: 'f.xlsx',
+        logId: 'l1',
+        status: 'COMPLETED',
+        numberOfErrors: 1,
+        numberImported: 0,
+        reasonText: 'no such person',
+        queueWaitSeconds: 1,
+        importSeconds: 2,
+      },
       http: {
         requests: 2,
         byClass: { '1xx': 0, '2xx': 1, '3xx': 0, '4xx': 1, '5xx': 0, none: 0 },
-        firstBad: { method: 'GET', url: 'https://tis.example/api/status', status: 401, durationMs: 12, at: new Date().toISOString(), failure: 'unauthorised' },
+        firstBad: {
+          method: 'GET',
+          url: 'https://tis.example/api/status',
+          status: 401,
+          durationMs: 12,
+          at: new Date().toISOString(),
+          failure: 'unauthorised',
+        },
       },
     };
     full.steps[1] = { ...full.steps[1]!, error: 'answered 401' };

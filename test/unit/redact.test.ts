@@ -11,7 +11,12 @@ describe('Redactor', () => {
     const r = new Redactor();
     const secret = 'p@ss word/"quoted"&more';
     r.add(secret);
-    for (const spelling of [secret, encodeURIComponent(secret), new URLSearchParams({ p: secret }).toString().slice(2), JSON.stringify(secret).slice(1, -1)]) {
+    for (const spelling of [
+      secret,
+      encodeURIComponent(secret),
+      new URLSearchParams({ p: secret }).toString().slice(2),
+      JSON.stringify(secret).slice(1, -1),
+    ]) {
       const out = r.redact(`before ${spelling} after`);
       expect(out).toBe(`before ${REDACTED} after`);
       expect(r.leaks(out)).toBe(false);
@@ -83,7 +88,8 @@ describe('Redactor', () => {
     const r = new Redactor();
     const short = 'a&"';
     expect(r.add(short)).toBe(true);
-    for (const spelling of [short, encodeURIComponent(short), JSON.stringify(short).slice(1, -1)]) expect(r.redact(`x ${spelling} y`)).toBe(`x ${REDACTED} y`);
+    for (const spelling of [short, encodeURIComponent(short), JSON.stringify(short).slice(1, -1)])
+      expect(r.redact(`x ${spelling} y`)).toBe(`x ${REDACTED} y`);
   });
 
   it('redactDeep works on parsed values: an escaped quote after a header name never breaks the value', () => {

@@ -89,7 +89,11 @@ async function refresh() {
   const tbody = $('uploads-table').querySelector('tbody');
   const wanted = uploads.map(renderRow);
   const keep = new Set(uploads.map((u) => u.logId));
-  for (const [logId, tr] of rows) if (!keep.has(logId)) { tr.remove(); rows.delete(logId); }
+  for (const [logId, tr] of rows)
+    if (!keep.has(logId)) {
+      tr.remove();
+      rows.delete(logId);
+    }
   wanted.forEach((tr, i) => {
     if (tbody.children[i] !== tr) tbody.insertBefore(tr, tbody.children[i] ?? null);
   });

@@ -21,7 +21,11 @@ function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Ran> {
       process.execPath,
       ['--import', 'tsx', 'src/cli.ts', ...args],
       // A configuration that does not exist: a usage error must not get as far as reading one.
-      { cwd: root, timeout: 60_000, env: { ...process.env, BULK_UPLOAD_PROBE_CONFIG: join(root, 'no-such-config.yaml'), LOG_LEVEL: '', ...env } },
+      {
+        cwd: root,
+        timeout: 60_000,
+        env: { ...process.env, BULK_UPLOAD_PROBE_CONFIG: join(root, 'no-such-config.yaml'), LOG_LEVEL: '', ...env },
+      },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
     );
   });
@@ -37,7 +41,11 @@ describe('bulk-upload-probe usage errors', { timeout: 120_000 }, () => {
     ['an unknown option', ['--colour'], /^error: unknown option '--colour'$/],
     ['an unknown option of a command', ['smoke', '--target', 'box', '--colour'], /^error: unknown option '--colour'$/],
     ['smoke without --target', ['smoke'], /^error: required option '-t, --target <name>' not specified$/],
-    ['an unknown probe', ['smoke', '--target', 'box', '--probe', 'api', '--probe', 'foo'], /argument 'foo' is invalid\. Allowed choices are browser, api\.$/],
+    [
+      'an unknown probe',
+      ['smoke', '--target', 'box', '--probe', 'api', '--probe', 'foo'],
+      /argument 'foo' is invalid\. Allowed choices are browser, api\.$/,
+    ],
     ['a port that is not a number', ['serve', '--port', 'abc'], /argument 'abc' is invalid\. Not a port number/],
     ['a port out of range', ['serve', '--port', '70000'], /argument '70000' is invalid/],
     ['an empty port', ['serve', '--port', ''], /argument '' is invalid/],
@@ -56,15 +64,20 @@ describe('bulk-upload-probe usage errors', { timeout: 120_000 }, () => {
   it.concurrent('a bad --pushgateway URL is a usage error that does not print its password', async () => {
     const r = await cli(['smoke', '--target', 'box', '--pushgateway', 'http://pusher:Gateway-Pa55@[not-a-host:9091/']);
     expect(r.code).toBe(2);
-    expect(lines(r.stderr)).toEqual(["error: option '--pushgateway <url>' argument 'http://***@[not-a-host:9091/' is invalid. Not an http(s) URL."]);
+    expect(lines(r.stderr)).toEqual([
+      "error: option '--pushgateway <url>' argument 'http://***@[not-a-host:9091/' is invalid. Not an http(s) URL.",
+    ]);
   });
 
-  it.concurrent.each([['--help'], ['--version'], ['smoke', '--help'], ['help', 'serve']].map((a) => [a.join(' '), a] as const))('%s: exit 0', async (_name, args) => {
-    const r = await cli([...args]);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toBe('');
-    expect(r.stdout).not.toBe('');
-  });
+  it.concurrent.each([['--help'], ['--version'], ['smoke', '--help'], ['help', 'serve']].map((a) => [a.join(' '), a] as const))(
+    '%s: exit 0',
+    async (_name, args) => {
+      const r = await cli([...args]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).not.toBe('');
+    },
+  );
 });
 
 describe('bulk-upload-probe with a configuration', { timeout: 120_000 }, () => {
@@ -100,7 +113,11 @@ targets:
   it.concurrent.each([
     ['smoke, an unknown target', ['smoke', '--target', 'nope'], /^no target named "nope" in .*probe\.yaml \(have: dead\)$/],
     ['serve, an unknown target', ['serve', '--target', 'nope'], /^unknown target "nope" \(configured: dead\) in .*probe\.yaml$/],
-    ['smoke, a secret that does not resolve', ['smoke', '--target', 'dead'], /^targets\.dead\.credentials\.password: .*BUP_NO_SUCH_VAR is not set$/],
+    [
+      'smoke, a secret that does not resolve',
+      ['smoke', '--target', 'dead'],
+      /^targets\.dead\.credentials\.password: .*BUP_NO_SUCH_VAR is not set$/,
+    ],
   ] as const)('%s: exit 2 (bad configuration) and one line on stderr', async (_name, args, message) => {
     const { path } = await configFile();
     await writeFile(path, (await readFile(path, 'utf8')).replace('not-a-real-secret', '{ env: BUP_NO_SUCH_VAR }'));
@@ -113,7 +130,17 @@ targets:
 
   it.concurrent('smoke against a dead target exits 1 (unhealthy), and a failed push never shows the gateway password', async () => {
     const { path } = await configFile();
-    const r = await cli(['smoke', '--config', path, '--target', 'dead', '--probe', 'api', '--pushgateway', 'http://pusher:Gateway-Pa55@127.0.0.1:9/?token=t0ken']);
+    const r = await cli([
+      'smoke',
+      '--config',
+      path,
+      '--target',
+      'dead',
+      '--probe',
+      'api',
+      '--pushgateway',
+      'http://pusher:Gateway-Pa55@127.0.0.1:9/?token=t0ken',
+    ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toMatch(/^could not push to http:\/\/\*\*\*@127\.0\.0\.1:9\/: /m);
     expect(r.stdout + r.stderr).not.toContain('Gateway-Pa55');
@@ -122,7 +149,17 @@ targets:
 
   it.concurrent('an internal error (here: the JUnit file cannot be written) exits 3 with one line, not 1 or 2', async () => {
     const { path } = await configFile();
-    const r = await cli(['smoke', '--config', path, '--target', 'dead', '--probe', 'api', '--junit', join(root, 'no-such-folder', 'report.xml')]);
+    const r = await cli([
+      'smoke',
+      '--config',
+      path,
+      '--target',
+      'dead',
+      '--probe',
+      'api',
+      '--junit',
+      join(root, 'no-such-folder', 'report.xml'),
+    ]);
     expect(r.code, r.stderr).toBe(3);
     expect(lines(r.stderr)).toEqual([expect.stringMatching(/^bulk-upload-probe: internal error: ENOENT/)]);
   });

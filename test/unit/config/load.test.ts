@@ -50,7 +50,20 @@ describe('loadConfig', () => {
 
   it('loads JSON, with durations as text', async () => {
     const c = await loadConfig(
-      await file('c.json', JSON.stringify({ targets: { prod: { appUrl: 'https://tis.example', keycloak: { url: 'https://tis.example/auth' }, credentials: { username: 'u', password: 'literal-pass' }, timeouts: { importStarted: '2m', request: '1500ms' }, probes: ['api'] } } })),
+      await file(
+        'c.json',
+        JSON.stringify({
+          targets: {
+            prod: {
+              appUrl: 'https://tis.example',
+              keycloak: { url: 'https://tis.example/auth' },
+              credentials: { username: 'u', password: 'literal-pass' },
+              timeouts: { importStarted: '2m', request: '1500ms' },
+              probes: ['api'],
+            },
+          },
+        }),
+      ),
     );
     expect(c.targets.prod!.timeouts.importStarted).toBe(120);
     expect(c.targets.prod!.timeouts.request).toBe(1.5);
@@ -151,9 +164,14 @@ targets:
   });
 
   it('bounds the history and evidence it keeps', async () => {
-    const e = await configError(await file('keep.yaml', `${MINIMAL}history: { keep: 1000000, maxBytes: 10 }
+    const e = await configError(
+      await file(
+        'keep.yaml',
+        `${MINIMAL}history: { keep: 1000000, maxBytes: 10 }
 evidence: { keep: 0, dir: "" }
-`));
+`,
+      ),
+    );
     expect(e.issues.map((i) => i.split(':')[0]).sort()).toEqual(['evidence.dir', 'evidence.keep', 'history.keep', 'history.maxBytes']);
   });
 
@@ -228,7 +246,9 @@ evidence: { keep: 0, dir: "" }
 
   it('a secret that does not resolve names the field', async () => {
     const c = await loadConfig(await file('c.yaml', MINIMAL), { env: {} });
-    await expect(resolveCredentials(c, 'box')).rejects.toThrow('targets.box.credentials.password: environment variable PROBE_PASSWORD is not set');
+    await expect(resolveCredentials(c, 'box')).rejects.toThrow(
+      'targets.box.credentials.password: environment variable PROBE_PASSWORD is not set',
+    );
     await expect(resolveSecret({ file: join(dir, 'nope') })).rejects.toThrow('cannot read secret file');
   });
 
@@ -250,7 +270,13 @@ describe('check-config', () => {
     const path = await file('c.yaml', MINIMAL.replace('{ env: PROBE_PASSWORD }', 'very-secret-password-1'));
     const out: string[] = [];
     const err: string[] = [];
-    expect(await checkConfig(path, (l) => out.push(l), (l) => err.push(l))).toBe(0);
+    expect(
+      await checkConfig(
+        path,
+        (l) => out.push(l),
+        (l) => err.push(l),
+      ),
+    ).toBe(0);
     const all = [...out, ...err].join('\n');
     expect(all).toContain('target box');
     expect(all).toContain('password  resolved from literal in the file');
@@ -259,10 +285,22 @@ describe('check-config', () => {
 
   it('exits 2 on an invalid file or an unresolved secret', async () => {
     const err: string[] = [];
-    expect(await checkConfig(await file('bad.yaml', 'targets: {}\n'), () => {}, (l) => err.push(l))).toBe(2);
+    expect(
+      await checkConfig(
+        await file('bad.yaml', 'targets: {}\n'),
+        () => {},
+        (l) => err.push(l),
+      ),
+    ).toBe(2);
     expect(err.join('\n')).toContain('targets');
     delete process.env.PROBE_PASSWORD;
-    expect(await checkConfig(await file('c.yaml', MINIMAL), () => {}, (l) => err.push(l))).toBe(2);
+    expect(
+      await checkConfig(
+        await file('c.yaml', MINIMAL),
+        () => {},
+        (l) => err.push(l),
+      ),
+    ).toBe(2);
     expect(err.join('\n')).toContain('PROBE_PASSWORD');
   });
 });

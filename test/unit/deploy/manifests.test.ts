@@ -7,7 +7,14 @@ import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
 
 const k8s = fileURLToPath(new URL('../../../deploy/kubernetes/', import.meta.url));
-type Doc = { apiVersion: string; kind: string; metadata?: { name: string; labels?: Record<string, string> }; spec?: any; data?: Record<string, string>; resources?: string[] };
+type Doc = {
+  apiVersion: string;
+  kind: string;
+  metadata?: { name: string; labels?: Record<string, string> };
+  spec?: any;
+  data?: Record<string, string>;
+  resources?: string[];
+};
 
 const docs: Record<string, Doc> = {};
 for (const f of readdirSync(k8s).filter((f) => f.endsWith('.yaml'))) {
@@ -24,7 +31,11 @@ describe('Kubernetes manifests', () => {
       expect(d.kind, f).toBeTruthy();
     }
     const listed = docs['kustomization.yaml']!.resources!;
-    expect([...listed].sort()).toEqual(Object.keys(docs).filter((f) => f !== 'kustomization.yaml').sort());
+    expect([...listed].sort()).toEqual(
+      Object.keys(docs)
+        .filter((f) => f !== 'kustomization.yaml')
+        .sort(),
+    );
   });
 
   it('carry a probe configuration the probe itself accepts, with credentials from the environment', () => {

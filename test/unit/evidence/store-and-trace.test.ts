@@ -25,7 +25,12 @@ describe('evidence retention', () => {
     expect(deleted.sort()).toEqual(made.slice(0, 2).sort());
     const left = [];
     for (const t of await readdir(dir)) for (const p of await readdir(join(dir, t))) left.push(...(await readdir(join(dir, t, p))));
-    expect(left.sort()).toEqual(made.slice(2).map((m) => m.split('/').pop()).sort());
+    expect(left.sort()).toEqual(
+      made
+        .slice(2)
+        .map((m) => m.split('/').pop())
+        .sort(),
+    );
   });
 
   it('names folders by UTC time and never reuses one', async () => {
@@ -51,9 +56,16 @@ describe('trace scrubbing', () => {
             { name: 'Authorization', value: `Bearer ${TOKEN}` },
             { name: 'Cookie', value: 'KEYCLOAK_SESSION=abc123def' },
           ],
-          postData: { mimeType: 'application/x-www-form-urlencoded', text: `username=u&password=${PASSWORD}`, params: [{ name: 'password', value: PASSWORD }] },
+          postData: {
+            mimeType: 'application/x-www-form-urlencoded',
+            text: `username=u&password=${PASSWORD}`,
+            params: [{ name: 'password', value: PASSWORD }],
+          },
         },
-        response: { cookies: [{ name: 'KEYCLOAK_IDENTITY', value: 'opaque-session-id-42' }], headers: [{ name: 'Set-Cookie', value: 'AUTH_SESSION_ID=xyz987' }] },
+        response: {
+          cookies: [{ name: 'KEYCLOAK_IDENTITY', value: 'opaque-session-id-42' }],
+          headers: [{ name: 'Set-Cookie', value: 'AUTH_SESSION_ID=xyz987' }],
+        },
       },
     };
     zip.file('trace.network', `${JSON.stringify(record)}\n`);
@@ -71,7 +83,8 @@ describe('trace scrubbing', () => {
     const out = await JSZip.loadAsync(await readFile(join(dir, 'trace.zip')));
     expect(Object.keys(out.files).sort()).toEqual(Object.keys(zip.files).sort());
     const all = (await Promise.all(Object.values(out.files).map((f) => f.async('nodebuffer')))).map((b) => b.toString('latin1')).join('\n');
-    for (const secret of [PASSWORD, TOKEN, 'abc123def', 'opaque-session-id-42', 'xyz987', 'opaque-access']) expect(all).not.toContain(secret);
+    for (const secret of [PASSWORD, TOKEN, 'abc123def', 'opaque-session-id-42', 'xyz987', 'opaque-access'])
+      expect(all).not.toContain(secret);
     expect(Buffer.compare(await out.files['resources/shot.png']!.async('nodebuffer'), png)).toBe(0);
     // Still a trace: records parse and keep their shape.
     const net = JSON.parse((await out.files['trace.network']!.async('string')).trim());

@@ -7,7 +7,9 @@ import { fakeResult } from '../../support/results.ts';
 
 async function sample(m: ProbeMetrics, name: string, labels: Record<string, string>): Promise<number | undefined> {
   const metric = await m.registry.getSingleMetric(name)?.get();
-  const v = metric?.values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val) && (!('le' in labels) ? !('le' in v.labels) : true));
+  const v = metric?.values.find(
+    (v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val) && (!('le' in labels) ? !('le' in v.labels) : true),
+  );
   return v?.value;
 }
 

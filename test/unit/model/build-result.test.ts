@@ -77,12 +77,16 @@ describe('buildResult', () => {
 describe('canaryOutcome', () => {
   it("takes the queue and import times from the API's own dates", () => {
     const out = canaryOutcome('c.xlsx', {
-      uploadDates: { uploadedDate: '2026-11-27T10:00:00.000', jobStartTime: '2026-11-27T10:00:04.000', processedDate: '2026-11-27T10:00:06.500' },
+      uploadDates: {
+        uploadedDate: '2026-11-27T10:00:00.000',
+        jobStartTime: '2026-11-27T10:00:04.000',
+        processedDate: '2026-11-27T10:00:06.500',
+      },
     });
     expect(out).toEqual({ fileName: 'c.xlsx', queueWaitSeconds: 4, importSeconds: 2.5 });
   });
 
-  it("falls back to the times the probe saw, and leaves out what it cannot know", () => {
+  it('falls back to the times the probe saw, and leaves out what it cannot know', () => {
     expect(canaryOutcome('c.xlsx', { uploadedAt: T0, startedAt: T0 + 3000 })).toEqual({ fileName: 'c.xlsx', queueWaitSeconds: 3 });
     expect(canaryOutcome('c.xlsx', { uploadedAt: T0, startedAt: T0 + 3000, finishedAt: T0 + 4000 })).toMatchObject({ importSeconds: 1 });
   });

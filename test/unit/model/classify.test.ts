@@ -13,7 +13,15 @@ const EXPECTED = 'Person with id 999999999 does not exist';
 const KC = 'https://tis.example/auth/realms/lin/protocol/openid-connect';
 const API = 'https://tis.example/generic-upload/api';
 
-function ev(side: 'keycloak' | 'app', method: string, url: string, status: number, step?: StepName, failure?: string, durationMs = 20): ObservedHttp {
+function ev(
+  side: 'keycloak' | 'app',
+  method: string,
+  url: string,
+  status: number,
+  step?: StepName,
+  failure?: string,
+  durationMs = 20,
+): ObservedHttp {
   const e: ObservedHttp = { side, method, url, status, durationMs, at: '2026-11-25T10:00:00.000Z' };
   if (step) e.step = step;
   if (failure) e.failure = failure;
@@ -67,21 +75,37 @@ describe('classify', () => {
 
   describe('login', () => {
     it('login_failed: the password grant says invalid_grant (test user disabled)', () => {
-      const v = classify(stopped('login', { kind: 'login_rejected', text: 'invalid_grant: Account disabled' }, { http: [ev('keycloak', 'POST', `${KC}/token`, 400, 'login')] }));
+      const v = classify(
+        stopped(
+          'login',
+          { kind: 'login_rejected', text: 'invalid_grant: Account disabled' },
+          { http: [ev('keycloak', 'POST', `${KC}/token`, 400, 'login')] },
+        ),
+      );
       expect(v).toMatchObject({ ok: false, reason: 'login_failed' });
       expect(v.message).toContain('Account disabled');
     });
 
     it('login_failed: the login page shows an error', () => {
-      expect(classify(stopped('login', { kind: 'login_rejected', text: 'Account is disabled, contact your administrator.' }))).toMatchObject({ reason: 'login_failed' });
+      expect(
+        classify(stopped('login', { kind: 'login_rejected', text: 'Account is disabled, contact your administrator.' })),
+      ).toMatchObject({ reason: 'login_failed' });
     });
 
     it('401 DURING login (Keycloak) is login_failed, 401 AFTER it (API) is auth_rejected', () => {
-      const during = stopped('login', { kind: 'step_timeout', seconds: 30 }, { http: [ev('keycloak', 'POST', `${KC.replace('/protocol/openid-connect', '')}/login-actions/authenticate`, 401, 'login')] });
+      const during = stopped(
+        'login',
+        { kind: 'step_timeout', seconds: 30 },
+        { http: [ev('keycloak', 'POST', `${KC.replace('/protocol/openid-connect', '')}/login-actions/authenticate`, 401, 'login')] },
+      );
       expect(classify(during)).toMatchObject({ reason: 'login_failed' });
-      const after = stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 401 }, {
-        http: [ev('keycloak', 'POST', `${KC}/token`, 200, 'login'), ev('app', 'GET', `${API}/status`, 401, 'list_uploads')],
-      });
+      const after = stopped(
+        'list_uploads',
+        { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 401 },
+        {
+          http: [ev('keycloak', 'POST', `${KC}/token`, 200, 'login'), ev('app', 'GET', `${API}/status`, 401, 'list_uploads')],
+        },
+      );
       expect(classify(after)).toMatchObject({ reason: 'auth_rejected' });
     });
 
@@ -91,7 +115,9 @@ describe('classify', () => {
     });
 
     it('login_failed: the token endpoint answers 401 to the client (invalid_client)', () => {
-      expect(classify(stopped('login', { kind: 'http', side: 'keycloak', method: 'POST', url: `${KC}/token`, status: 401 }))).toMatchObject({ reason: 'login_failed' });
+      expect(classify(stopped('login', { kind: 'http', side: 'keycloak', method: 'POST', url: `${KC}/token`, status: 401 }))).toMatchObject(
+        { reason: 'login_failed' },
+      );
     });
 
     it('a 200 that is really the login page: login_failed during login; after it, auth_rejected from the API, page_broken in the browser', () => {
@@ -111,37 +137,70 @@ describe('classify', () => {
         classify(stopped('login', { kind: 'http', side: 'keycloak', method: 'POST', url: `${KC}/token`, status, ...extra }));
       expect(token(404)).toMatchObject({ reason: 'login_unavailable' });
       expect(token(503)).toMatchObject({ reason: 'login_unavailable' });
-      expect(token(429, { retryAfter: '30' })).toMatchObject({ reason: 'rate_limited', message: expect.stringContaining('Retry-After: 30') });
+      expect(token(429, { retryAfter: '30' })).toMatchObject({
+        reason: 'rate_limited',
+        message: expect.stringContaining('Retry-After: 30'),
+      });
       const redirect = token(302, { location: 'https://sso.example/login' });
       expect(redirect).toMatchObject({ reason: 'bad_answer' });
       expect(redirect.message).toContain('https://sso.example/login');
       expect(token(400, { body: 'invalid_grant' })).toMatchObject({ reason: 'login_failed' });
-      expect(classify(stopped('login', { kind: 'bad_answer', side: 'keycloak', what: 'POST token answered 200 without a usable token' }))).toMatchObject({ reason: 'bad_answer' });
+      expect(
+        classify(stopped('login', { kind: 'bad_answer', side: 'keycloak', what: 'POST token answered 200 without a usable token' })),
+      ).toMatchObject({ reason: 'bad_answer' });
     });
 
     it('login_unavailable: Keycloak answers 5xx (not server_error, which is the API)', () => {
-      const kc = stopped('login', { kind: 'bad_response', event: ev('keycloak', 'GET', `${KC}/auth`, 503, 'login') }, { http: [ev('keycloak', 'GET', `${KC}/auth`, 503, 'login')] });
+      const kc = stopped(
+        'login',
+        { kind: 'bad_response', event: ev('keycloak', 'GET', `${KC}/auth`, 503, 'login') },
+        { http: [ev('keycloak', 'GET', `${KC}/auth`, 503, 'login')] },
+      );
       expect(classify(kc)).toMatchObject({ reason: 'login_unavailable' });
-      const apiDown = stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 503 }, { http: [ev('app', 'GET', `${API}/status`, 503, 'list_uploads')] });
+      const apiDown = stopped(
+        'list_uploads',
+        { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 503 },
+        { http: [ev('app', 'GET', `${API}/status`, 503, 'list_uploads')] },
+      );
       expect(classify(apiDown)).toMatchObject({ reason: 'server_error' });
     });
 
     it('ECONNREFUSED: login_unavailable when it is Keycloak, network when it is the app', () => {
-      expect(classify(stopped('login', { kind: 'network', side: 'keycloak', method: 'POST', url: `${KC}/token`, code: 'ECONNREFUSED' }))).toMatchObject({ reason: 'login_unavailable' });
-      expect(classify(stopped('login', { kind: 'bug', message: 'page.goto: net::ERR_CONNECTION_REFUSED' }, { http: [ev('keycloak', 'GET', `${KC}/auth`, 0, 'login', 'net::ERR_CONNECTION_REFUSED')] }))).toMatchObject({
+      expect(
+        classify(stopped('login', { kind: 'network', side: 'keycloak', method: 'POST', url: `${KC}/token`, code: 'ECONNREFUSED' })),
+      ).toMatchObject({ reason: 'login_unavailable' });
+      expect(
+        classify(
+          stopped(
+            'login',
+            { kind: 'bug', message: 'page.goto: net::ERR_CONNECTION_REFUSED' },
+            { http: [ev('keycloak', 'GET', `${KC}/auth`, 0, 'login', 'net::ERR_CONNECTION_REFUSED')] },
+          ),
+        ),
+      ).toMatchObject({
         reason: 'login_unavailable',
       });
-      expect(classify(stopped('list_uploads', { kind: 'network', side: 'app', method: 'GET', url: `${API}/status`, code: 'ECONNREFUSED' }))).toMatchObject({ reason: 'network' });
+      expect(
+        classify(stopped('list_uploads', { kind: 'network', side: 'app', method: 'GET', url: `${API}/status`, code: 'ECONNREFUSED' })),
+      ).toMatchObject({ reason: 'network' });
     });
   });
 
   describe('the API after login', () => {
     it('auth_rejected wins over what the page did about it (reload loop, timeout)', () => {
-      const o = stopped('open_page', { kind: 'reload_loop', count: 3 }, {
-        probe: 'browser',
-        appReloads: 3,
-        http: [ev('keycloak', 'POST', `${KC}/token`, 200, 'open_page'), ev('app', 'GET', `${API}/status`, 401, 'open_page'), ev('app', 'GET', `${API}/status`, 401, 'open_page')],
-      });
+      const o = stopped(
+        'open_page',
+        { kind: 'reload_loop', count: 3 },
+        {
+          probe: 'browser',
+          appReloads: 3,
+          http: [
+            ev('keycloak', 'POST', `${KC}/token`, 200, 'open_page'),
+            ev('app', 'GET', `${API}/status`, 401, 'open_page'),
+            ev('app', 'GET', `${API}/status`, 401, 'open_page'),
+          ],
+        },
+      );
       const v = classify(o);
       expect(reasonOf(v)).toBe('auth_rejected');
       expect(v.message).toContain('2 times');
@@ -156,36 +215,66 @@ describe('classify', () => {
     });
 
     it('upload_rejected: POST /file answers 4xx other than 401/403', () => {
-      const v = classify(stopped('upload', { kind: 'http', side: 'app', method: 'POST', url: `${API}/file`, status: 400, body: 'File uploaded cannot be processed : Unrecognised upload template' }));
+      const v = classify(
+        stopped('upload', {
+          kind: 'http',
+          side: 'app',
+          method: 'POST',
+          url: `${API}/file`,
+          status: 400,
+          body: 'File uploaded cannot be processed : Unrecognised upload template',
+        }),
+      );
       expect(reasonOf(v)).toBe('upload_rejected');
       expect(v.message).toContain('Unrecognised upload template');
     });
 
     it('an unexpected 4xx elsewhere is bad_answer, not upload_rejected', () => {
-      expect(classify(stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 404 }))).toMatchObject({ reason: 'bad_answer' });
+      expect(
+        classify(stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 404 })),
+      ).toMatchObject({ reason: 'bad_answer' });
     });
 
     it('429 is rate_limited, with or without Retry-After; 503 is server_error', () => {
       const throttled = (retryAfter?: string) =>
         classify(
-          stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 429, ...(retryAfter ? { retryAfter } : {}) }, {
-            http: [ev('app', 'GET', `${API}/status`, 429, 'list_uploads')],
-          }),
+          stopped(
+            'list_uploads',
+            { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 429, ...(retryAfter ? { retryAfter } : {}) },
+            {
+              http: [ev('app', 'GET', `${API}/status`, 429, 'list_uploads')],
+            },
+          ),
         );
       expect(throttled('120')).toMatchObject({ reason: 'rate_limited', message: expect.stringContaining('Retry-After: 120') });
       expect(throttled()).toMatchObject({ reason: 'rate_limited', message: expect.stringContaining('no Retry-After') });
-      const unavailable = stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 503 }, { http: [ev('app', 'GET', `${API}/status`, 503, 'list_uploads')] });
+      const unavailable = stopped(
+        'list_uploads',
+        { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 503 },
+        { http: [ev('app', 'GET', `${API}/status`, 503, 'list_uploads')] },
+      );
       expect(classify(unavailable)).toMatchObject({ reason: 'server_error' });
     });
 
     it('a redirect from the API is reported as one, with where it points', () => {
-      const v = classify(stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: `${API}/status`, status: 302, location: 'https://proxy.example/sso' }));
+      const v = classify(
+        stopped('list_uploads', {
+          kind: 'http',
+          side: 'app',
+          method: 'GET',
+          url: `${API}/status`,
+          status: 302,
+          location: 'https://proxy.example/sso',
+        }),
+      );
       expect(v).toMatchObject({ reason: 'bad_answer' });
       expect(v.message).toContain('redirect to https://proxy.example/sso');
     });
 
     it('an answer outside the contract is bad_answer, whichever answer it was', () => {
-      const v = classify(stopped('import_started', { kind: 'bad_answer', side: 'app', what: 'the canary upload 1 has fileStatus "ARCHIVED"' }));
+      const v = classify(
+        stopped('import_started', { kind: 'bad_answer', side: 'app', what: 'the canary upload 1 has fileStatus "ARCHIVED"' }),
+      );
       expect(v).toMatchObject({ reason: 'bad_answer' });
       expect(v.message).toContain('ARCHIVED');
     });
@@ -197,7 +286,9 @@ describe('classify', () => {
 
   describe('the page', () => {
     it('page_broken: a reload loop with no telling status', () => {
-      expect(classify(stopped('open_page', { kind: 'reload_loop', count: 3 }, { probe: 'browser' }))).toMatchObject({ reason: 'page_broken' });
+      expect(classify(stopped('open_page', { kind: 'reload_loop', count: 3 }, { probe: 'browser' }))).toMatchObject({
+        reason: 'page_broken',
+      });
     });
 
     it('a row that never appears: page_broken when the upload was accepted, timeout when the upload never answered', () => {
@@ -205,21 +296,34 @@ describe('classify', () => {
       expect(reasonOf(accepted)).toBe('page_broken');
       expect(accepted.message).toContain('row never appeared');
       const hanging = classify(
-        stopped('upload', { kind: 'step_timeout', seconds: 30 }, { probe: 'browser', pending: [ev('app', 'POST', `${API}/file`, 0, 'upload', 'no answer yet', 29_800)] }),
+        stopped(
+          'upload',
+          { kind: 'step_timeout', seconds: 30 },
+          { probe: 'browser', pending: [ev('app', 'POST', `${API}/file`, 0, 'upload', 'no answer yet', 29_800)] },
+        ),
       );
       expect(reasonOf(hanging)).toBe('timeout');
       expect(hanging.message).toContain('POST');
     });
 
     it('an element that never appears is page_broken', () => {
-      expect(classify(stopped('open_page', { kind: 'page', what: 'the app never became ready' }, { probe: 'browser' }))).toMatchObject({ reason: 'page_broken' });
+      expect(classify(stopped('open_page', { kind: 'page', what: 'the app never became ready' }, { probe: 'browser' }))).toMatchObject({
+        reason: 'page_broken',
+      });
     });
   });
 
   describe('the import', () => {
     it('import_failed: UNEXPECTED_ERROR and INVALID_FILE_FORMAT', () => {
       for (const status of ['UNEXPECTED_ERROR', 'INVALID_FILE_FORMAT']) {
-        const v = classify(healthy({ step: 'check_result', stop: { kind: 'wrong_ending', what: `ended ${status}` }, upload: { status }, reasonTexts: undefined }));
+        const v = classify(
+          healthy({
+            step: 'check_result',
+            stop: { kind: 'wrong_ending', what: `ended ${status}` },
+            upload: { status },
+            reasonTexts: undefined,
+          }),
+        );
         expect(reasonOf(v)).toBe('import_failed');
         expect(v.message).toContain(status);
       }
@@ -232,23 +336,33 @@ describe('classify', () => {
     });
 
     it('import_wrong_result: COMPLETED with wrong counts', () => {
-      expect(classify(healthy({ upload: { status: 'COMPLETED', numberOfErrors: 0, numberImported: 0 } }))).toMatchObject({ reason: 'import_wrong_result' });
-      expect(classify(healthy({ upload: { status: 'COMPLETED', numberOfErrors: 2, numberImported: 0 } }))).toMatchObject({ reason: 'import_wrong_result' });
+      expect(classify(healthy({ upload: { status: 'COMPLETED', numberOfErrors: 0, numberImported: 0 } }))).toMatchObject({
+        reason: 'import_wrong_result',
+      });
+      expect(classify(healthy({ upload: { status: 'COMPLETED', numberOfErrors: 2, numberImported: 0 } }))).toMatchObject({
+        reason: 'import_wrong_result',
+      });
     });
 
     it('canary_imported: numberImported >= 1 wins over wrong counts', () => {
-      expect(classify(healthy({ upload: { status: 'COMPLETED', numberOfErrors: 0, numberImported: 1 }, reasonTexts: undefined }))).toMatchObject({ reason: 'canary_imported' });
+      expect(
+        classify(healthy({ upload: { status: 'COMPLETED', numberOfErrors: 0, numberImported: 1 }, reasonTexts: undefined })),
+      ).toMatchObject({ reason: 'canary_imported' });
     });
 
     it('timeout while PENDING is queue_stalled (not started)', () => {
-      const v = classify(stopped('import_started', { kind: 'step_timeout', seconds: 60 }, { upload: { status: 'PENDING' }, uploadAccepted: true }));
+      const v = classify(
+        stopped('import_started', { kind: 'step_timeout', seconds: 60 }, { upload: { status: 'PENDING' }, uploadAccepted: true }),
+      );
       expect(reasonOf(v)).toBe('queue_stalled');
       expect(v.message).toContain('PENDING');
       expect(v.message).toContain('not started');
     });
 
     it('timeout while IN_PROGRESS is queue_stalled (started, not finished)', () => {
-      const v = classify(stopped('import_finished', { kind: 'step_timeout', seconds: 60 }, { upload: { status: 'IN_PROGRESS' }, uploadAccepted: true }));
+      const v = classify(
+        stopped('import_finished', { kind: 'step_timeout', seconds: 60 }, { upload: { status: 'IN_PROGRESS' }, uploadAccepted: true }),
+      );
       expect(reasonOf(v)).toBe('queue_stalled');
       expect(v.message).toContain('IN_PROGRESS');
       expect(v.message).toContain('started, not finished');
@@ -256,7 +370,11 @@ describe('classify', () => {
 
     it('a status poll hanging while PENDING is a slow API (timeout), not a stalled queue', () => {
       const v = classify(
-        stopped('import_started', { kind: 'step_timeout', seconds: 60 }, { upload: { status: 'PENDING' }, pending: [ev('app', 'GET', `${API}/status`, 0, 'import_started', 'no answer yet', 45_000)] }),
+        stopped(
+          'import_started',
+          { kind: 'step_timeout', seconds: 60 },
+          { upload: { status: 'PENDING' }, pending: [ev('app', 'GET', `${API}/status`, 0, 'import_started', 'no answer yet', 45_000)] },
+        ),
       );
       expect(reasonOf(v)).toBe('timeout');
     });
@@ -289,7 +407,11 @@ describe('classify', () => {
     const cases: Observation[] = [
       stopped('login', { kind: 'login_rejected', text: 'x' }),
       stopped('login', { kind: 'network', side: 'keycloak', method: 'POST', url: KC, code: 'ECONNREFUSED' }),
-      stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: API, status: 401 }, { http: [ev('app', 'GET', API, 401, 'list_uploads')] }),
+      stopped(
+        'list_uploads',
+        { kind: 'http', side: 'app', method: 'GET', url: API, status: 401 },
+        { http: [ev('app', 'GET', API, 401, 'list_uploads')] },
+      ),
       stopped('list_uploads', { kind: 'http', side: 'app', method: 'GET', url: API, status: 500 }),
       stopped('list_uploads', { kind: 'network', side: 'app', method: 'GET', url: API, code: 'ECONNRESET' }),
       stopped('list_uploads', { kind: 'no_answer', side: 'app', method: 'GET', url: API, seconds: 5 }),

@@ -36,7 +36,10 @@ const failed: RunResult = {
     { name: 'login', ok: true, startedAt: base.startedAt, durationSeconds: 0.8 },
     { name: 'open_page', ok: false, startedAt: base.startedAt, durationSeconds: 0.1, error: 'GET http://x/status answered 401' },
   ],
-  http: { ...base.http, firstBad: { method: 'GET', url: 'http://x/generic-upload/api/status', status: 401, durationMs: 12, at: base.startedAt } },
+  http: {
+    ...base.http,
+    firstBad: { method: 'GET', url: 'http://x/generic-upload/api/status', status: 401, durationMs: 12, at: base.startedAt },
+  },
 };
 
 const cancelled: RunResult = { ...failed, probe: 'api', cancelled: true, reason: 'probe_error', message: 'run cancelled by shutdown' };

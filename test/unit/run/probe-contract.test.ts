@@ -58,7 +58,11 @@ async function setup() {
   const config = configSchema.parse({
     evidence: { dir, keep: 5 },
     targets: {
-      t: { appUrl: 'http://127.0.0.1:9', keycloak: { url: 'http://127.0.0.1:9/kc' }, credentials: { username: 'probe', password: 'Contract-Secret-1' } },
+      t: {
+        appUrl: 'http://127.0.0.1:9',
+        keycloak: { url: 'http://127.0.0.1:9/kc' },
+        credentials: { username: 'probe', password: 'Contract-Secret-1' },
+      },
     },
   });
   config.targets.t!.timeouts = { ...config.targets.t!.timeouts, importStarted: 1, run: 30 };

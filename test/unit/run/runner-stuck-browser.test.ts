@@ -46,7 +46,13 @@ describe('runProbe with a browser that stops answering', () => {
   it('ends by its deadline plus the stop grace, with a result, and abandons the context with its browser', async () => {
     const c = configSchema.parse({
       evidence: { dir: await mkdtemp(join(tmpdir(), 'bup-stuck-')), keep: 5 },
-      targets: { t: { appUrl: 'http://127.0.0.1:9', keycloak: { url: 'http://127.0.0.1:9' }, credentials: { username: 'probe', password: 'Stuck-Browser-Secret' } } },
+      targets: {
+        t: {
+          appUrl: 'http://127.0.0.1:9',
+          keycloak: { url: 'http://127.0.0.1:9' },
+          credentials: { username: 'probe', password: 'Stuck-Browser-Secret' },
+        },
+      },
     });
     c.targets.t!.timeouts = { ...c.targets.t!.timeouts, login: 2, run: 3 };
     const { browser, calls } = wedgedBrowser();

@@ -19,7 +19,10 @@ async function until(check: () => boolean, ms = 5000): Promise<void> {
 }
 
 /** A runner that records calls and takes `ms` per run, honouring abort like the real one. */
-function fakeRunner(ms: number | ((n: number) => number), behave?: (req: ScheduledRunRequest, n: number) => RunResult | 'throw' | 'hang' | undefined) {
+function fakeRunner(
+  ms: number | ((n: number) => number),
+  behave?: (req: ScheduledRunRequest, n: number) => RunResult | 'throw' | 'hang' | undefined,
+) {
   const calls: { req: ScheduledRunRequest; start: number; end?: number }[] = [];
   let running = 0;
   let maxConcurrent = 0;

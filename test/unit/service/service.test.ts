@@ -150,11 +150,25 @@ describe('probe service', () => {
 
   it('shows runs from before a restart, read back from the history', async () => {
     const config = testConfig({ historyFile: join(dir, 'history.jsonl'), interval: 60 });
-    const first = await startService({ config, run: runner([], 5), logger: capturingLogger(), port: 0, tickMs: 10, launchBrowser: fakeLaunch });
+    const first = await startService({
+      config,
+      run: runner([], 5),
+      logger: capturingLogger(),
+      port: 0,
+      tickMs: 10,
+      launchBrowser: fakeLaunch,
+    });
     await until(async () => (await first.history.recent(5)).length >= 2);
     await first.stop();
     const before = (await first.history.recent(10)).find((r) => r.probe === 'browser' && r.ok)!;
-    service = await startService({ config, run: runner([], 60_000), logger: capturingLogger(), port: 0, tickMs: 10_000, launchBrowser: fakeLaunch });
+    service = await startService({
+      config,
+      run: runner([], 60_000),
+      logger: capturingLogger(),
+      port: 0,
+      tickMs: 10_000,
+      launchBrowser: fakeLaunch,
+    });
     const runs = (await http.get(`${service.url}/api/runs`)).data as { runs: RunResult[] };
     expect(runs.runs.length).toBeGreaterThanOrEqual(2);
     // The time of the last success survives the restart; the api probe never succeeded.
@@ -169,7 +183,15 @@ describe('probe service', () => {
   it('/healthz stays healthy when the wall clock jumps 2 h either way during a run', async () => {
     const config = { ...testConfig({ historyFile: join(dir, 'history.jsonl'), interval: 60, runDeadline: 5 }), probes: ['api' as const] };
     const calls: ScheduledRunRequest[] = [];
-    service = await startService({ config, run: runner(calls, 60_000), logger: capturingLogger(), port: 0, tickMs: 20, graceSeconds: 1, launchBrowser: fakeLaunch });
+    service = await startService({
+      config,
+      run: runner(calls, 60_000),
+      logger: capturingLogger(),
+      port: 0,
+      tickMs: 20,
+      graceSeconds: 1,
+      launchBrowser: fakeLaunch,
+    });
     await until(() => calls.length === 1);
     try {
       for (const jump of [2 * 3600_000, -2 * 3600_000]) {
@@ -190,9 +212,23 @@ describe('probe service', () => {
     const good = fakeResult({ probe: 'browser', ok: true, at: new Date('2026-11-25T10:00:00Z') });
     await writeFile(
       file,
-      [JSON.stringify(good), '{"probe":"api","ok":tr', 'null', JSON.stringify({ probe: 'browser', steps: 7 }), '\u0000\u00ff garbage', ''].join('\n'),
+      [
+        JSON.stringify(good),
+        '{"probe":"api","ok":tr',
+        'null',
+        JSON.stringify({ probe: 'browser', steps: 7 }),
+        '\u0000\u00ff garbage',
+        '',
+      ].join('\n'),
     );
-    service = await startService({ config, run: runner([], 60_000), logger: capturingLogger(), port: 0, tickMs: 10_000, launchBrowser: fakeLaunch });
+    service = await startService({
+      config,
+      run: runner([], 60_000),
+      logger: capturingLogger(),
+      port: 0,
+      tickMs: 10_000,
+      launchBrowser: fakeLaunch,
+    });
     const runs = (await http.get(`${service.url}/api/runs`)).data as { runs: RunResult[] };
     expect(runs.runs).toEqual([good]);
     expect((await http.get(`${service.url}/`)).status).toBe(200);

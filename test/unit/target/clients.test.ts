@@ -18,13 +18,16 @@ describe('target URLs', () => {
   it('API base relative to the app, or absolute', () => {
     expect(apiBase('http://127.0.0.1:18080', '/generic-upload/api')).toBe('http://127.0.0.1:18080/generic-upload/api');
     expect(apiBase('https://apps.tis.example/', '/generic-upload/api/')).toBe('https://apps.tis.example/generic-upload/api');
-    expect(apiBase('https://apps.tis.example', 'https://api.tis.example/generic-upload/api')).toBe('https://api.tis.example/generic-upload/api');
+    expect(apiBase('https://apps.tis.example', 'https://api.tis.example/generic-upload/api')).toBe(
+      'https://api.tis.example/generic-upload/api',
+    );
   });
 });
 
 describe('answers', () => {
   it('recognises Keycloak login pages, not other HTML or JSON', () => {
-    const kc = '<html><body><form id="kc-form-login" action="http://kc/realms/lin/login-actions/authenticate?session_code=x"></form></body></html>';
+    const kc =
+      '<html><body><form id="kc-form-login" action="http://kc/realms/lin/login-actions/authenticate?session_code=x"></form></body></html>';
     expect(looksLikeLoginPage(kc, 'text/html;charset=utf-8')).toBe(true);
     expect(looksLikeLoginPage(Buffer.from(kc), undefined)).toBe(true);
     expect(looksLikeLoginPage('<html><body>Bulk Upload</body></html>', 'text/html')).toBe(false);
