@@ -7,6 +7,7 @@ import { stripQuery } from '../src/model/url.ts';
 import { within } from '../src/model/wait.ts';
 import type { Redactor } from '../src/redact.ts';
 import type { HttpLog } from '../src/target/http-log.ts';
+import { seenTokens } from '../src/target/keycloak.ts';
 
 export interface BrowserSession {
   context: BrowserContext;
@@ -30,6 +31,8 @@ export async function openBrowserSession(opts: {
   redactor: Redactor;
   /** Longest any single browser action may wait (the run's deadline). */
   defaultTimeoutMs: number;
+  /** Largest token answer the probe reads to register the page's tokens as secrets (bytes). */
+  maxTokenAnswer: number;
 }): Promise<BrowserSession> {
   const own = opts.browser ? undefined : await launchBrowser(opts.config.browser);
   const browser = opts.browser ?? own!;
@@ -46,7 +49,7 @@ export async function openBrowserSession(opts: {
         () => true,
         () => false,
       ));
-    watchNetwork(context, opts.http, opts.redactor);
+    watchNetwork(context, opts.http, opts.redactor, opts.maxTokenAnswer);
     const page = await context.newPage();
     const ctx = context;
     let traceOpen = tracing;
@@ -121,15 +124,19 @@ export async function openBrowserSession(opts: {
  * Records every request to the target's origins (status and timing only), and registers the
  * tokens the page obtains from Keycloak as secrets so nothing written can contain them.
  */
-function watchNetwork(context: BrowserContext, http: HttpLog, redactor: Redactor): void {
+function watchNetwork(context: BrowserContext, http: HttpLog, redactor: Redactor, maxTokenAnswer: number): void {
   const ids = new WeakMap<Request, number | undefined>();
   context.on('request', (r) => ids.set(r, http.start(r.method(), r.url())));
   context.on('response', (r) => {
     http.finish(ids.get(r.request()), r.status());
     if (r.status() === 200 && /\/protocol\/openid-connect\/token$/.test(stripQuery(r.url()))) {
+      // Read into the probe only when its declared size is within the token answer's limit.
+      const size = Number(r.headers()['content-length'] ?? 0);
+      if (!(size <= maxTokenAnswer)) return;
       r.json()
-        .then((t: Record<string, unknown>) => {
-          for (const k of ['access_token', 'refresh_token', 'id_token']) if (typeof t[k] === 'string') redactor.add(t[k]);
+        .then((answer: unknown) => {
+          const t = seenTokens.safeParse(answer);
+          if (t.success) for (const v of [t.data.access_token, t.data.refresh_token, t.data.id_token]) redactor.add(v);
         })
         .catch(() => {});
     }

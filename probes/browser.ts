@@ -32,6 +32,7 @@ export const browserProbe: Probe = {
       http: j.http,
       redactor: j.redactor,
       defaultTimeoutMs: j.target.timeouts.run * 1000,
+      maxTokenAnswer: j.target.limits.tokenAnswer,
     });
     // Any 401/403/5xx/no answer from the target ends the run at once, whatever the page makes of it.
     j.http.onBad((event) => j.stop({ kind: 'bad_response', event }));

@@ -33,6 +33,15 @@ const tokenAnswer = z.object({
   id_token: token.optional(),
   expires_in: z.number().positive().finite().optional(),
 });
+/**
+ * The tokens in a token answer someone else asked for (the page's keycloak-js): each field that
+ * is a string, whatever the rest holds; the probe only registers them as secrets.
+ */
+export const seenTokens = z.object({
+  access_token: z.string().optional().catch(undefined),
+  refresh_token: z.string().optional().catch(undefined),
+  id_token: z.string().optional().catch(undefined),
+});
 const errorAnswer = z.object({ error: z.string(), error_description: z.string().optional() });
 
 /** A grant's form body: password (login) or refresh_token (renewal). */

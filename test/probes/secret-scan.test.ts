@@ -142,7 +142,14 @@ describe('secret scan', () => {
   it('a raw Playwright trace of a login holds the password and tokens; the kept one does not', async () => {
     const target = probes.target;
     const http = new HttpLog({ keycloak: target.keycloak.url, app: [target.appUrl] });
-    const session = await openBrowserSession({ browser, config: probes.config, http, redactor, defaultTimeoutMs: 30_000 });
+    const session = await openBrowserSession({
+      browser,
+      config: probes.config,
+      http,
+      redactor,
+      defaultTimeoutMs: 30_000,
+      maxTokenAnswer: target.limits.tokenAnswer,
+    });
     try {
       const page = session.page;
       await page.goto(`${target.appUrl}${target.uploadsPath}`);
