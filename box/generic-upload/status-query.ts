@@ -1,5 +1,6 @@
 // GET /status: filters, free-text search and Spring-style paging over the uploads.
 import { localDateTime, toJson, type Upload, type UploadJson } from './store.ts';
+import { UPLOAD_JSON_FIELDS } from '../../src/model/upload.ts';
 
 export interface StatusQuery {
   page: number;
@@ -13,20 +14,7 @@ export interface StatusQuery {
 
 export class BadQueryError extends Error {}
 
-const SORTABLE = new Set<string>([
-  'fileName',
-  'fileType',
-  'uploadedDate',
-  'processedDate',
-  'jobStartTime',
-  'fileStatus',
-  'logId',
-  'username',
-  'firstName',
-  'lastName',
-  'numberOfErrors',
-  'numberImported',
-]);
+const SORTABLE = new Set<string>(UPLOAD_JSON_FIELDS);
 
 function one(v: unknown): string | undefined {
   if (Array.isArray(v)) return one(v[0]);

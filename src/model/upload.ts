@@ -36,6 +36,25 @@ export interface UploadJson {
   numberImported: number | null;
 }
 
+/** Every field of an UploadJson, in the API's order. */
+export const UPLOAD_JSON_FIELDS = [
+  'fileName',
+  'fileType',
+  'uploadedDate',
+  'processedDate',
+  'jobStartTime',
+  'fileStatus',
+  'logId',
+  'username',
+  'firstName',
+  'lastName',
+  'numberOfErrors',
+  'numberImported',
+] as const satisfies readonly (keyof UploadJson)[];
+// Every field listed, none twice: a field added to UploadJson and not here fails to compile.
+type Missing = Exclude<keyof UploadJson, (typeof UPLOAD_JSON_FIELDS)[number]>;
+const _allFields: Missing extends never ? true : never = true;
+
 const localDateTime = z.string().max(64);
 const count = z.number().int().nonnegative().nullable().optional();
 

@@ -4,6 +4,7 @@ import { afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
 import { clearFault } from '../../box/control-client.ts';
 import { buildCanaryWorkbook, canaryFileName, readImportFailureReasons } from '../../src/canary.ts';
 import { errorReasons, testUserToken, uploadApi, uploadFile, waitForFinal, type UploadJson } from '../support/tis-client.ts';
+import { UPLOAD_JSON_FIELDS } from '../../src/model/upload.ts';
 
 const box = inject('box');
 
@@ -32,22 +33,7 @@ describe('the canary on a healthy box', () => {
       processedDate: null,
       jobStartTime: null,
     });
-    expect(Object.keys(upload).sort()).toEqual(
-      [
-        'fileName',
-        'fileType',
-        'uploadedDate',
-        'processedDate',
-        'jobStartTime',
-        'fileStatus',
-        'logId',
-        'username',
-        'firstName',
-        'lastName',
-        'numberOfErrors',
-        'numberImported',
-      ].sort(),
-    );
+    expect(Object.keys(upload).sort()).toEqual([...UPLOAD_JSON_FIELDS].sort());
     // logId is the upload's millisecond timestamp; dates are ISO local date-times.
     expect(Math.abs(upload.logId - Date.now())).toBeLessThan(60_000);
     expect(upload.uploadedDate).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}$/);
