@@ -37,6 +37,8 @@ export async function writeProbeConfig(input: ProbeConfigInput): Promise<string>
 
   const config = {
     probes: ['browser', 'api'],
+    // The box keeps full runs every minute (faults show fast), light runs beside them.
+    schedule: { interval: 60, light: 60, jitter: 5 },
     evidence: { dir: join(input.stateDir, 'evidence'), keep: 50 },
     history: { file: join(input.stateDir, 'history.jsonl'), maxBytes: 5_000_000, keep: 3 },
     targets: {

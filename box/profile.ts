@@ -4,7 +4,7 @@
 import express from 'express';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { bearerToken } from './bearer.ts';
-import { REALM, SERVICE_ACCOUNT, TEST_USER } from './realm.ts';
+import { PROBE_CLIENT, REALM, SERVICE_ACCOUNT, TEST_USER } from './realm.ts';
 
 /** TCS permission to create/modify people (and placements). */
 export const PERMISSION_MODIFY_ENTITIES = 'tcs:add:modify:entities';
@@ -52,6 +52,14 @@ export function defaultUsers(): ProfileUser[] {
       lastName: SERVICE_ACCOUNT.lastName,
       active: true,
       permissions: [PERMISSION_MODIFY_ENTITIES],
+    },
+    {
+      // The probe's confidential client's service account (client_credentials grant).
+      userName: PROBE_CLIENT.serviceAccount,
+      firstName: 'Synthetic',
+      lastName: 'Probe Client',
+      active: true,
+      permissions: [PERMISSION_BULK_UPLOAD],
     },
     {
       userName: 'placements.admin',

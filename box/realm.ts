@@ -23,3 +23,16 @@ export const SERVICE_ACCOUNT = {
 export const UI_CLIENT_ID = 'admin-ui';
 /** Public client for password grants (the import task, the API probe). */
 export const TOKEN_CLIENT_ID = 'api-tokens';
+
+/**
+ * Confidential client (service accounts enabled) for the API probe's client_credentials grant
+ * (`keycloak.grant` in the probe's configuration). Its service account's tokens carry
+ * `preferred_username` `service-account-<clientId>`; Profile knows that name as an active user
+ * with the bulk upload permission, as it knows the test user. The real TIS accepts such a token
+ * only once an operator has made the same Profile user (see docs/probes.md).
+ */
+export const PROBE_CLIENT = {
+  clientId: 'bulk-upload-probe-client',
+  secret: 'Probe-Client-Secret-5810',
+  serviceAccount: 'service-account-bulk-upload-probe-client',
+} as const;

@@ -1,19 +1,20 @@
 // The API journey: what the admin page does, straight against the API.
-//   login           password grant at Keycloak's token endpoint
+//   login           password grant at Keycloak's token endpoint (or client_credentials, keycloak.grant)
 //   list_uploads    GET /status?page=0&size=1
 //   upload          POST /file with the canary
 //   import_started  poll /status until the canary leaves PENDING
 //   import_finished poll /status until it reaches a final status
 //   check_result    GET /uploadedFileErrors/{logId}, read `Reason for import failure`
-import { canarySearchTerm } from '../src/canary.ts';
+import { canarySearchTerm, isCanaryName } from '../src/canary.ts';
+import type { RecentUploads } from '../src/model/result.ts';
 import type { Journey } from '../src/journey/journey.ts';
 import { plainSession, type Probe } from '../src/journey/probe.ts';
 import { JourneyStop } from '../src/model/stop.ts';
-import { isFinalStatus, type Upload, type UploadSnapshot } from '../src/model/upload.ts';
+import { isFinalStatus, outcomeOf, UPLOAD_OUTCOMES, type Upload, type UploadOutcome, type UploadSnapshot } from '../src/model/upload.ts';
 import { sleep } from '../src/model/wait.ts';
 import { apiBase, GenericUploadApi } from '../src/target/generic-upload.ts';
 import type { Exchange } from '../src/target/http.ts';
-import { TokenSession } from '../src/target/keycloak.ts';
+import { TokenSession, type KeycloakTarget, type TokenLogin } from '../src/target/keycloak.ts';
 import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
 
 /** The API probe holds nothing open between calls: its session only runs the journey. */
@@ -23,6 +24,12 @@ export const apiProbe: Probe = {
 
 export async function apiJourney(j: Journey): Promise<void> {
   const api = await j.step('login', (signal) => login(j, signal));
+  if (j.depth === 'light') {
+    // Light: the API answers the user's token, and real users' recent uploads are counted.
+    const recent = await j.step('list_uploads', (signal) => api.listUploads(exchange(j, signal), RECENT_PAGE));
+    j.seen.recentUploads = countRecent(recent, j.target.canary.filePrefix);
+    return;
+  }
   await j.step('list_uploads', (signal) => api.listUploads(exchange(j, signal), { page: 0, size: 1 }));
   const upload = await j.step('upload', (signal) => uploadCanary(j, api, signal));
   await j.step('import_started', (signal) => waitForCanary(j, api, upload, (s) => s !== 'PENDING', signal));
@@ -32,16 +39,49 @@ export async function apiJourney(j: Journey): Promise<void> {
   await j.step('check_result', (signal) => checkResult(j, api, upload, signal));
 }
 
+/** The page of recent uploads a light run reads: what the admin page shows first, newest first. */
+const RECENT_PAGE = { page: 0, size: 50, sort: 'uploadedDate,desc' };
+
+/** Real users' recent uploads by outcome (the probe's own canaries left out): counts and ids only. */
+export function countRecent(uploads: Upload[], canaryPrefix: string): RecentUploads {
+  const byOutcome = Object.fromEntries(UPLOAD_OUTCOMES.map((o) => [o, 0])) as Record<UploadOutcome, number>;
+  const ended: RecentUploads['ended'] = [];
+  let listed = 0;
+  for (const u of uploads) {
+    if (isCanaryName(canaryPrefix, u.fileName)) continue;
+    listed++;
+    const outcome = outcomeOf(u);
+    byOutcome[outcome]++;
+    if (outcome !== 'not_ended') ended.push({ id: String(u.logId), outcome });
+  }
+  return { listed, byOutcome, ended };
+}
+
 function exchange(j: Journey, signal: AbortSignal): Exchange {
-  return { log: j.http, timeoutSeconds: j.target.timeouts.request, signal };
+  return { log: j.http, timeoutSeconds: j.target.timeouts.request, signal, network: j.network };
+}
+
+/** The password grant as the test user (a public client), or client_credentials as a confidential client's service account. */
+function tokenLogin(j: Journey): { kc: KeycloakTarget; login: TokenLogin } {
+  const kc = j.target.keycloak;
+  if (kc.grant === 'client_credentials') {
+    // The configuration guarantees both (src/config/schema.ts); resolveCredentials resolved the secret.
+    if (kc.clientId === undefined || j.credentials.clientSecret === undefined)
+      throw new Error('grant client_credentials without clientId and clientSecret');
+    return {
+      kc: { url: kc.url, realm: kc.realm, clientId: kc.clientId, clientSecret: j.credentials.clientSecret },
+      login: { grant: 'client_credentials' },
+    };
+  }
+  return {
+    kc: { url: kc.url, realm: kc.realm, clientId: kc.tokenClientId },
+    login: { grant: 'password', username: j.credentials.username, password: j.credentials.password },
+  };
 }
 
 async function login(j: Journey, signal: AbortSignal): Promise<GenericUploadApi> {
-  const kc = j.target.keycloak;
   const session = new TokenSession({
-    kc: { url: kc.url, realm: kc.realm, clientId: kc.tokenClientId },
-    username: j.credentials.username,
-    password: j.credentials.password,
+    ...tokenLogin(j),
     maxBytes: j.target.limits.tokenAnswer,
     // Tokens obtained during the run are secrets too: nothing written may contain them.
     onTokens: (t) => {

@@ -1,7 +1,7 @@
 // A fresh browser context per run: network watched from the first request, tracing on when
 // configured, and everything closed at the end whatever happened (bounded: nothing hangs).
 import type { Browser, BrowserContext, Page, Request } from 'playwright-core';
-import { launchBrowser } from '../src/browser/launch.ts';
+import { browserSettings, launchBrowser } from '../src/browser/launch.ts';
 import type { Config } from '../src/config/schema.ts';
 import { stripQuery } from '../src/model/url.ts';
 import { within } from '../src/model/wait.ts';
@@ -34,7 +34,7 @@ export async function openBrowserSession(opts: {
   /** Largest token answer the probe reads to register the page's tokens as secrets (bytes). */
   maxTokenAnswer: number;
 }): Promise<BrowserSession> {
-  const own = opts.browser ? undefined : await launchBrowser(opts.config.browser);
+  const own = opts.browser ? undefined : await launchBrowser(await browserSettings(opts.config));
   const browser = opts.browser ?? own!;
   let context: BrowserContext | undefined;
   try {

@@ -17,8 +17,14 @@ import { isFinalStatus, uploadSchema, XLSX_TYPE, type UploadSnapshot } from '../
 import { stripQuery } from '../src/model/url.ts';
 import { sleep } from '../src/model/wait.ts';
 import { apiBase } from '../src/target/generic-upload.ts';
+import { describeSelector } from '../src/config/selector.ts';
 import { openBrowserSession } from './browser-session.ts';
 import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
+import { describePageNow, keycloakPageShown, type ReadOptions } from './keycloak-pages.ts';
+import { anyOf, locate } from './locate.ts';
+
+/** How long a light run lets the page's first API calls answer after the app rendered. */
+const LIGHT_SETTLE_MS = 5_000;
 
 /** This many reloads of the app page after login, with no other explanation, is a reload loop. */
 export const RELOAD_LOOP = 3;
@@ -63,13 +69,26 @@ export async function browserJourney(j: Journey, page: Page): Promise<void> {
   const watch = watchPage(j, page);
   await j.step('login', (signal) => login(j, page, watch, signal));
   watch.loggedIn = true;
-  await j.step('open_page', () => openPage(j, page));
+  await j.step('open_page', async () => {
+    await openPage(j, page);
+    // Light: the page's own calls with the user's token get their answers (the network watch
+    // judges them) before the run ends; bounded, as a page may poll for ever.
+    if (j.depth === 'light') await page.waitForLoadState('networkidle', { timeout: LIGHT_SETTLE_MS }).catch(() => {});
+  });
+  if (j.depth === 'light') return;
   const row = await j.step('upload', (signal) => uploadCanary(j, page, signal));
   await j.step('import_started', (signal) => waitForStatus(j, page, row, (s) => s !== 'PENDING', signal));
   j.seen.startedAt = Date.now();
   await j.step('import_finished', (signal) => waitForStatus(j, page, row, isFinalStatus, signal));
   j.seen.finishedAt = Date.now();
   await j.step('check_result', () => checkResult(j, page, row));
+}
+
+/** The journey's login step on its own, watched as in a run (the doctor signs in exactly as the probe does). */
+export async function signIn(j: Journey, page: Page): Promise<void> {
+  const watch = watchPage(j, page);
+  await j.step('login', (signal) => login(j, page, watch, signal));
+  watch.loggedIn = true;
 }
 
 interface PageWatch {
@@ -95,8 +114,7 @@ function watchPage(j: Journey, page: Page): PageWatch {
       if (j.seen.appReloads >= RELOAD_LOOP) j.stop({ kind: 'reload_loop', count: j.seen.appReloads });
     }
     if (side === 'keycloak' && w.loggedIn) {
-      void page
-        .locator(j.target.selectors.loginUsername)
+      void anyOf(page, j.target.selectors.loginUsername)
         .count()
         .then((n) => {
           if (n > 0) j.stop({ kind: 'login_page', where: stripQuery(url) });
@@ -123,34 +141,73 @@ async function firstOf<K extends string>(waits: Record<K, Promise<unknown>>): Pr
   return Promise.race(entries.map(([k, p]) => p.then(() => k)));
 }
 
+/** How the login step reads Keycloak's pages other than its login form (probes/keycloak-pages.ts). */
+function keycloakPages(j: Journey, page: Page): ReadOptions & { maxText: number } {
+  return {
+    where: (url) => j.http.sideOf(url) ?? 'elsewhere',
+    loginFormShown: async () =>
+      (await anyOf(page, j.target.selectors.loginUsername)
+        .count()
+        .catch(() => 0)) > 0,
+    maxText: j.target.limits.text,
+  };
+}
+
 async function login(j: Journey, page: Page, watch: PageWatch, signal: AbortSignal): Promise<void> {
   const s = j.target.selectors;
-  await page.goto(appPageUrl(j), { waitUntil: 'commit' });
-  const first = await firstOf({
-    login: page.locator(s.loginUsername).first().waitFor({ state: 'visible' }),
-    app: page.locator(s.appReady).first().waitFor({ state: 'visible' }),
-  });
-  if (first === 'app') {
-    j.log.warn('the app rendered without asking for a login (session already present)');
-    return;
-  }
-  await page.locator(s.loginUsername).first().fill(j.credentials.username);
-  await page.locator(s.loginPassword).first().fill(j.credentials.password);
-  if (signal.aborted) throw signal.reason;
-  watch.submitted = true;
-  await page.locator(s.loginSubmit).first().click({ noWaitAfter: true });
-  const outcome = await firstOf({
-    app: page.waitForURL((u) => isAppPage(j, u), { waitUntil: 'commit' }),
-    error: page.locator(s.loginError).first().waitFor({ state: 'visible' }),
-  });
-  if (outcome === 'error') {
-    const text = capText((await page.locator(s.loginError).first().innerText()).trim().replace(/\s+/g, ' '), j.target.limits.text);
-    throw new JourneyStop({ kind: 'login_rejected', text: text || 'an error was shown on the login page' });
+  // Any Keycloak page other than its login form or the app (a required action, a second factor,
+  // an error page, an identity provider) ends the step at once, saying what Keycloak asked for.
+  const pages = keycloakPages(j, page);
+  const done = new AbortController();
+  const keycloakPage = keycloakPageShown(page, { ...pages, signal: AbortSignal.any([signal, done.signal]) });
+  keycloakPage.catch(() => {});
+  const otherPage = async () => new JourneyStop({ kind: 'keycloak_page', what: await keycloakPage });
+  try {
+    await page.goto(appPageUrl(j), { waitUntil: 'commit' });
+    const first = await firstOf({
+      login: anyOf(page, s.loginUsername).first().waitFor({ state: 'visible' }),
+      app: anyOf(page, s.appReady).first().waitFor({ state: 'visible' }),
+      keycloak: keycloakPage,
+    });
+    if (first === 'keycloak') throw await otherPage();
+    if (first === 'app') {
+      j.log.warn('the app rendered without asking for a login (session already present)');
+      return;
+    }
+    // The password goes only into the configured Keycloak's page, never into another site's form.
+    const at = page.url();
+    if (j.http.sideOf(at) !== 'keycloak') {
+      const what = `a login form at ${stripQuery(at)}, which is not the configured Keycloak (${j.target.keycloak.url}): credentials not typed`;
+      throw new JourneyStop({ kind: 'keycloak_page', what });
+    }
+    await (await locate(page, s.loginUsername)).first().fill(j.credentials.username);
+    await (await locate(page, s.loginPassword)).first().fill(j.credentials.password);
+    if (signal.aborted) throw signal.reason;
+    watch.submitted = true;
+    await (await locate(page, s.loginSubmit)).first().click({ noWaitAfter: true });
+    const outcome = await firstOf({
+      app: page.waitForURL((u) => isAppPage(j, u), { waitUntil: 'commit' }),
+      error: anyOf(page, s.loginError).first().waitFor({ state: 'visible' }),
+      keycloak: keycloakPage,
+    });
+    if (outcome === 'keycloak') throw await otherPage();
+    if (outcome === 'error') {
+      // A required action's notice (or Keycloak's error page) can match the login error selector: the page says more.
+      const what = await describePageNow(page, pages);
+      if (what) throw new JourneyStop({ kind: 'keycloak_page', what });
+      const text = capText(
+        (await (await locate(page, s.loginError)).first().innerText()).trim().replace(/\s+/g, ' '),
+        j.target.limits.text,
+      );
+      throw new JourneyStop({ kind: 'login_rejected', text: text || 'an error was shown on the login page' });
+    }
+  } finally {
+    done.abort();
   }
 }
 
 async function openPage(j: Journey, page: Page): Promise<void> {
-  await page.locator(j.target.selectors.appReady).first().waitFor({ state: 'visible' });
+  await anyOf(page, j.target.selectors.appReady).first().waitFor({ state: 'visible' });
 }
 
 async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promise<Locator> {
@@ -180,12 +237,13 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
     })
     .catch(() => {});
 
-  await page.locator(s.fileInput).first().setInputFiles({ name: j.canary.fileName, mimeType: XLSX_TYPE, buffer: j.canary.workbook });
-  await page.locator(s.uploadButton).first().click();
+  const fileInput = (await locate(page, s.fileInput)).first();
+  await fileInput.setInputFiles({ name: j.canary.fileName, mimeType: XLSX_TYPE, buffer: j.canary.workbook });
+  await (await locate(page, s.uploadButton)).first().click();
   j.log.info('canary submitted', { fileName: j.canary.fileName });
 
-  const row = page.locator(s.uploadRow.replaceAll('{fileName}', j.canary.fileName)).first();
   for (;;) {
+    const row = (await locate(page, s.uploadRow, { fileName: j.canary.fileName })).first();
     if ((await row.count()) > 0) {
       j.seen.uploadedAt ??= Date.now();
       return row;
@@ -195,10 +253,15 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
   }
 }
 
+/** A table's header cells and a row's cells: native (th, td) or by ARIA role (Angular Material's mat-table, grids). */
+export const HEADER_CELLS = 'th, [role=columnheader]';
+export const ROW_CELLS = 'td, [role=cell], [role=gridcell]';
+
 /** The row's cells keyed by column header text, read through the table's own headers. */
 async function readRow(j: Journey, page: Page, row: Locator): Promise<Record<string, string>> {
-  const headers = await page.locator(j.target.selectors.uploadsTable).first().locator('th').allInnerTexts();
-  const cells = await row.locator('td').allInnerTexts();
+  const table = (await locate(page, j.target.selectors.uploadsTable)).first();
+  const headers = await table.locator(HEADER_CELLS).allInnerTexts();
+  const cells = await row.locator(ROW_CELLS).allInnerTexts();
   const out: Record<string, string> = {};
   // Page texts are the target's: each is capped before it is kept or compared.
   const max = j.target.limits.text;
@@ -247,9 +310,7 @@ async function waitForStatus(j: Journey, page: Page, row: Locator, done: (status
 
 /** Clicks the page's refresh control when it has one (the page also refreshes by itself). */
 async function refresh(j: Journey, page: Page): Promise<void> {
-  const sel = j.target.selectors.refreshButton;
-  if (!sel) return;
-  const button = page.locator(sel).first();
+  const button = (await locate(page, j.target.selectors.refreshButton)).first();
   if ((await button.count()) > 0) await button.click({ timeout: 2000 }).catch(() => {});
 }
 
@@ -258,7 +319,7 @@ async function checkResult(j: Journey, page: Page, row: Locator): Promise<void> 
   if (hasErrorWorkbook(j)) {
     const download = page.waitForEvent('download', { timeout: 0 });
     download.catch(() => {});
-    await row.locator(j.target.selectors.errorWorkbookLink).first().click();
+    await (await locate(row, j.target.selectors.errorWorkbookLink)).first().click();
     const stream = await (await download).createReadStream();
     const chunks: Buffer[] = [];
     let size = 0;
@@ -286,15 +347,22 @@ async function checkResult(j: Journey, page: Page, row: Locator): Promise<void> 
 async function explainStop(j: Journey, page: Page, stop: Stop, step: StepName | undefined): Promise<Stop> {
   if (stop.kind !== 'step_timeout' && stop.kind !== 'run_deadline') return stop;
   const url = page.url();
+  if (step === 'login') {
+    // A Keycloak page the login step's watch did not tell in time (a customised theme, say).
+    const what = await describePageNow(page, keycloakPages(j, page));
+    if (what) return { kind: 'keycloak_page', what };
+  }
   const onLoginForm =
     j.http.sideOf(url) === 'keycloak' &&
-    (await page
-      .locator(j.target.selectors.loginUsername)
+    (await anyOf(page, j.target.selectors.loginUsername)
       .count()
       .catch(() => 0)) > 0;
   if (onLoginForm) return { kind: 'login_page', where: stripQuery(url) };
   if (step === 'open_page' && j.http.pending().length === 0) {
-    return { kind: 'page', what: `the app never became ready (${j.target.selectors.appReady} not visible at ${stripQuery(url)})` };
+    return {
+      kind: 'page',
+      what: `the app never became ready (${describeSelector(j.target.selectors.appReady)} not visible at ${stripQuery(url)})`,
+    };
   }
   return stop;
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Idempotent set-up: installs what a fresh machine lacks and does nothing when all is there.
-#  - Debian packages: chromium (the probe's browser), prometheus (+ promtool), alertmanager, pushgateway
+#  - Debian packages: chromium (the probe's browser), prometheus (+ promtool), alertmanager, pushgateway,
+#    libnss3-tools (certutil: Chromium's NSS database, for a TLS-inspecting proxy's CA)
 #  - npm packages (npm ci when node_modules is missing or older than package-lock.json)
 #  - the Keycloak server distribution (Maven Central zip), cached outside the repo
 set -euo pipefail
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
 
 # --- Debian packages ---------------------------------------------------------
-apt_pkgs=(chromium prometheus prometheus-alertmanager prometheus-pushgateway unzip)
+apt_pkgs=(chromium prometheus prometheus-alertmanager prometheus-pushgateway unzip libnss3-tools)
 missing=()
 for p in "${apt_pkgs[@]}"; do
   # Installed, not merely known (a removed package keeps its config files and a dpkg entry).

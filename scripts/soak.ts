@@ -31,6 +31,7 @@ import { launchBrowser } from '../src/browser/launch.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { Config } from '../src/config/schema.ts';
 import { scrubTrace } from '../src/evidence/trace.ts';
+import { anyOf, locate } from '../probes/locate.ts';
 import { createLogger } from '../src/log.ts';
 import { redactor, type Redactor } from '../src/redact.ts';
 import type { RunResult } from '../src/model/result.ts';
@@ -249,10 +250,11 @@ async function recordTrace(config: Config, dest: string): Promise<void> {
     await context.tracing.start({ screenshots: true, snapshots: true, sources: false });
     const page = await context.newPage();
     await page.goto(`${target.appUrl}${target.uploadsPath}`, { timeout: 30_000 });
-    await page.fill(sel.loginUsername, box!.testUser.username);
-    await page.fill(sel.loginPassword, box!.testUser.password);
-    await page.click(sel.loginSubmit);
-    await page.locator(sel.appReady).waitFor({ timeout: 30_000 });
+    await anyOf(page, sel.loginUsername).first().waitFor({ timeout: 30_000 });
+    await (await locate(page, sel.loginUsername)).first().fill(box!.testUser.username);
+    await (await locate(page, sel.loginPassword)).first().fill(box!.testUser.password);
+    await (await locate(page, sel.loginSubmit)).first().click();
+    await anyOf(page, sel.appReady).first().waitFor({ timeout: 30_000 });
     // A few of the table's 2-second refreshes, as a failed run's trace holds.
     await page.waitForTimeout(5_000);
     await context.tracing.stop({ path: dest });
@@ -332,7 +334,7 @@ try {
   say(`${clock()}  TIS in a box up in ${(box.startMs / 1000).toFixed(1)} s (Keycloak ${(box.keycloakStartMs / 1000).toFixed(1)} s)`);
 
   const raw = YAML.parse(await readFile(box.configPath, 'utf8')) as Record<string, any>;
-  raw.schedule = { interval: opts.interval, jitter: opts.jitter };
+  raw.schedule = { interval: opts.interval, light: false, jitter: opts.jitter };
   raw.evidence = { dir: join(workDir, 'evidence'), keep: 20 };
   raw.history = { file: join(workDir, 'history.jsonl'), maxBytes: 5_000_000, keep: 3 };
   raw.targets.box.timeouts = TIMEOUTS;

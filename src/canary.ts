@@ -8,14 +8,21 @@ export const REASON_HEADER = 'Reason for import failure';
 export const DEFAULT_CANARY_PERSON_ID = 999999999;
 
 /**
- * `${prefix}-${target}-20261125T101500123Z.xlsx`: UTC to the millisecond, unique per run. Before
+ * `${prefix}-${target}-20261125T101500123Z.xlsx`, or with what wrote it (`-api-full`) after the
+ * target: recognisable in the list every admin sees, UTC to the millisecond, unique per run. Before
  * the extension only letters, digits and hyphens (a target's `_` becomes `-`): older
  * generic-upload releases drop `.` and `_` from the `file` filter of GET /status, so a name with
  * them could never be found again.
  */
-export function canaryFileName(prefix: string, target: string, at: Date = new Date()): string {
+export function canaryFileName(prefix: string, target: string, at: Date = new Date(), writer?: string): string {
   const stamp = at.toISOString().replace(/[-:]/g, '').replace('.', '');
-  return `${searchable(prefix)}-${searchable(target)}-${stamp}.xlsx`;
+  const by = writer ? `${searchable(writer)}-` : '';
+  return `${searchable(prefix)}-${searchable(target)}-${by}${stamp}.xlsx`;
+}
+
+/** Whether an upload's file name is one of this prefix's canaries (left out of the counts of real uploads). */
+export function isCanaryName(prefix: string, fileName: string): boolean {
+  return fileName.startsWith(`${searchable(prefix)}-`);
 }
 
 /** The part of a canary's file name to search GET /status with: its name without the extension, which every release's filter keeps whole. */

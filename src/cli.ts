@@ -13,7 +13,7 @@ const program = usageErrors(
   new Command().name('bulk-upload-probe').description('Synthetic end-to-end probe for TIS Bulk Upload').version(VERSION),
 );
 
-const commands = ['check-config', 'smoke', 'serve'] as const;
+const commands = ['check-config', 'smoke', 'doctor', 'serve'] as const;
 for (const name of commands) {
   const mod = (await import(`./commands/${name}.ts`)) as { register: (p: Command) => void };
   mod.register(program);

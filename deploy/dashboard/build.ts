@@ -22,8 +22,10 @@ import { PanelBuilder as StateTimelinePanel } from '@grafana/grafana-foundation-
 import { PanelBuilder as TimeseriesPanel } from '@grafana/grafana-foundation-sdk/timeseries';
 
 const datasource = { type: 'prometheus', uid: '${datasource}' };
-/** Every query is narrowed to the chosen targets and probes. */
-const sel = 'target=~"$target",probe=~"$probe"';
+/** Every query is narrowed to the chosen targets, probes and depths (light, full). */
+const sel = 'target=~"$target",probe=~"$probe",depth=~"$depth"';
+/** Only full runs have a canary: its series carry no depth. */
+const canarySel = 'target=~"$target",probe=~"$probe"';
 
 function query(expr: string, legend: string, refId = 'A'): DataqueryBuilder {
   return new DataqueryBuilder().datasource(datasource).expr(expr).legendFormat(legend).refId(refId);
@@ -82,9 +84,21 @@ export function buildDashboard(): Dashboard {
         .includeAll(true)
         .allValue('.*'),
     )
+    .withVariable(
+      new QueryVariableBuilder('depth')
+        .label('Depth')
+        .description('light: log in and check the answers, upload nothing; full: the canary chain')
+        .datasource(datasource)
+        .query('label_values(bulk_upload_probe_runs_total, depth)')
+        .definition('label_values(bulk_upload_probe_runs_total, depth)')
+        .refresh(VariableRefresh.OnTimeRangeChanged)
+        .multi(true)
+        .includeAll(true)
+        .allValue('.*'),
+    )
     .withRow(new RowBuilder('Now'))
     .withPanel(
-      nowStat('Last run', `bulk_upload_probe_success{${sel}}`, '{{target}} {{probe}}')
+      nowStat('Last run', `bulk_upload_probe_success{${sel}}`, '{{target}} {{probe}} {{depth}}')
         .description('1 = the last run succeeded, 0 = it failed.')
         .mappings([
           { type: MappingType.ValueToText, options: { '0': { text: 'DOWN', color: 'red' }, '1': { text: 'UP', color: 'green' } } },
@@ -93,7 +107,11 @@ export function buildDashboard(): Dashboard {
         .colorMode(common.BigValueColorMode.Background),
     )
     .withPanel(
-      nowStat('Time since last success', `time() - bulk_upload_probe_last_success_timestamp_seconds{${sel}}`, '{{target}} {{probe}}')
+      nowStat(
+        'Time since last success',
+        `time() - bulk_upload_probe_last_success_timestamp_seconds{${sel}}`,
+        '{{target}} {{probe}} {{depth}}',
+      )
         .unit('s')
         .thresholds(
           new ThresholdsConfigBuilder().mode(ThresholdsMode.Absolute).steps([
@@ -109,7 +127,7 @@ export function buildDashboard(): Dashboard {
     .withPanel(
       new StateTimelinePanel()
         .title('Up / down')
-        .withTarget(query(`bulk_upload_probe_success{${sel}}`, '{{target}} {{probe}}'))
+        .withTarget(query(`bulk_upload_probe_success{${sel}}`, '{{target}} {{probe}} {{depth}}'))
         .mappings([
           { type: MappingType.ValueToText, options: { '0': { text: 'down', color: 'red' }, '1': { text: 'up', color: 'green' } } },
         ])
@@ -153,14 +171,14 @@ export function buildDashboard(): Dashboard {
       secondsSeries('Run duration (p50, p90)')
         .withTarget(
           query(
-            `histogram_quantile(0.5, sum by (le, target, probe) (rate(bulk_upload_probe_run_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
-            '{{target}} {{probe}} p50',
+            `histogram_quantile(0.5, sum by (le, target, probe, depth) (rate(bulk_upload_probe_run_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
+            '{{target}} {{probe}} {{depth}} p50',
           ),
         )
         .withTarget(
           query(
-            `histogram_quantile(0.9, sum by (le, target, probe) (rate(bulk_upload_probe_run_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
-            '{{target}} {{probe}} p90',
+            `histogram_quantile(0.9, sum by (le, target, probe, depth) (rate(bulk_upload_probe_run_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
+            '{{target}} {{probe}} {{depth}} p90',
             'B',
           ),
         ),
@@ -168,16 +186,16 @@ export function buildDashboard(): Dashboard {
     .withPanel(
       secondsSeries('Step duration (average)').withTarget(
         query(
-          `sum by (target, probe, step) (rate(bulk_upload_probe_step_duration_seconds_sum{${sel}}[$__rate_interval]))` +
-            ` / sum by (target, probe, step) (rate(bulk_upload_probe_step_duration_seconds_count{${sel}}[$__rate_interval]))`,
-          '{{target}} {{probe}} {{step}}',
+          `sum by (target, probe, depth, step) (rate(bulk_upload_probe_step_duration_seconds_sum{${sel}}[$__rate_interval]))` +
+            ` / sum by (target, probe, depth, step) (rate(bulk_upload_probe_step_duration_seconds_count{${sel}}[$__rate_interval]))`,
+          '{{target}} {{probe}} {{depth}} {{step}}',
         ),
       ),
     )
     .withPanel(
       secondsSeries('Canary queue wait (uploaded → import started)').withTarget(
         query(
-          `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_queue_wait_seconds_bucket{${sel}}[$__rate_interval])))`,
+          `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_queue_wait_seconds_bucket{${canarySel}}[$__rate_interval])))`,
           '{{target}} p90',
         ),
       ),
@@ -185,7 +203,7 @@ export function buildDashboard(): Dashboard {
     .withPanel(
       secondsSeries('Canary import time (started → finished)').withTarget(
         query(
-          `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_import_duration_seconds_bucket{${sel}}[$__rate_interval])))`,
+          `histogram_quantile(0.9, sum by (le, target) (rate(bulk_upload_probe_canary_import_duration_seconds_bucket{${canarySel}}[$__rate_interval])))`,
           '{{target}} p90',
         ),
       ),
@@ -205,6 +223,28 @@ export function buildDashboard(): Dashboard {
         .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
         .fillOpacity(60)
         .min(0)
+        .height(8)
+        .span(24),
+    )
+    .withRow(new RowBuilder("Real users' uploads (passive)"))
+    .withPanel(
+      new TimeseriesPanel()
+        .title('Real uploads ended, by outcome')
+        .description(
+          "Real users' uploads seen ending between two light API runs (the probe's canaries left out; counts only). " +
+            'A burst of unexpected_error is what 2021-03-18 looked like to users; a signal, not proof: real files can be wrong.',
+        )
+        .withTarget(
+          query(
+            `sum by (target, outcome) (increase(bulk_upload_probe_real_uploads_ended_total{target=~"$target"}[$__rate_interval]))`,
+            '{{target}} {{outcome}}',
+          ),
+        )
+        .drawStyle(common.GraphDrawStyle.Bars)
+        .stacking(new common.StackingConfigBuilder().mode(common.StackingMode.Normal))
+        .fillOpacity(70)
+        .min(0)
+        .decimals(0)
         .height(8)
         .span(24),
     )

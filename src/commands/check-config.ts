@@ -1,8 +1,12 @@
 // `bulk-upload-probe check-config`: validates the configuration file, resolves every secret
 // (printing where it came from, never its value), lists targets and probes. Exit 0 or 2.
 import type { Command } from 'commander';
+import { chromiumView } from '../browser/launch.ts';
 import { configPath, probesFor, resolveCredentials } from '../config/load.ts';
-import type { SecretRef } from '../config/schema.ts';
+import { describeProxySettings, describeRoute, resolveNetwork, type Network } from '../config/network.ts';
+import { apiBase } from '../target/generic-upload.ts';
+import type { Config, SecretRef, TargetConfig } from '../config/schema.ts';
+import { footprintLine, intervalOf, rowsPerDay } from '../service/scheduler.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { usageErrors } from './usage.ts';
 
@@ -26,20 +30,36 @@ export async function checkConfig(path: string, out: (line: string) => void, err
   if (!config) return EXIT_BAD_CONFIG;
   out(`configuration ${path}`);
   out(`  evidence ${config.evidence.dir} (keep ${config.evidence.keep}), history ${config.history.file}`);
-  out(
-    `  schedule every ${config.schedule.interval} s (+ up to ${config.schedule.jitter} s), server ${config.server.host}:${config.server.port}`,
-  );
+  const light = config.schedule.light === false ? 'no light runs' : `light every ${config.schedule.light} s`;
+  out(`  schedule full every ${config.schedule.interval} s, ${light} (+ up to ${config.schedule.jitter} s)`);
+  out(`  server ${config.server.host}:${config.server.port}`);
+  const rows = rowsPerDay(config);
   const problems: string[] = [];
+  const network = await resolveNetwork(config).catch((e: Error) => {
+    problems.push(e.message);
+    out(`  network   NOT RESOLVED: ${e.message}`);
+    return undefined;
+  });
+  if (network) {
+    out(`  proxy     ${describeProxySettings(network.proxy)}`);
+    const extra = [process.env.NODE_EXTRA_CA_CERTS && `NODE_EXTRA_CA_CERTS ${process.env.NODE_EXTRA_CA_CERTS}`];
+    if (config.tls?.caFile) extra.push(`tls.caFile ${config.tls.caFile} (API probe; Chromium: its NSS database)`);
+    if (extra.some(Boolean)) out(`  tls       extra CAs: ${extra.filter(Boolean).join(', ')}`);
+  }
   for (const [name, t] of Object.entries(config.targets)) {
     out(`target ${name}`);
     out(`  page      ${new URL(t.uploadsPath, t.appUrl).toString()}`);
     out(`  api       ${new URL(t.apiPath, t.appUrl.replace(/\/*$/, '/')).toString()}`);
-    out(`  keycloak  ${t.keycloak.url} realm ${t.keycloak.realm}, token client ${t.keycloak.tokenClientId}`);
-    out(`  probes    ${probesFor(config, name).join(', ')}${t.interval ? `, every ${t.interval} s` : ''}`);
+    out(`  keycloak  ${t.keycloak.url} realm ${t.keycloak.realm}`);
+    out(`  grant     ${grantOf(t)}`);
+    if (network) out(`  network   ${routes(network, t)}`);
+    out(`  probes    ${probesFor(config, name).join(', ')}: ${depthsOf(config, t)}`);
+    out(`  writes    ${footprintLine(name, rows[name] ?? 0).replace(`${name}: `, '')}`);
     try {
       const creds = await resolveCredentials(config, name);
       out(`  user      ${creds.username} (${source(t.credentials.username)})`);
       out(`  password  resolved from ${source(t.credentials.password)}`);
+      if (t.keycloak.clientSecret !== undefined) out(`  secret    client secret resolved from ${source(t.keycloak.clientSecret)}`);
     } catch (e) {
       problems.push((e as Error).message);
       out(`  secrets   NOT RESOLVED: ${(e as Error).message}`);
@@ -51,6 +71,37 @@ export async function checkConfig(path: string, out: (line: string) => void, err
   }
   out('configuration OK');
   return 0;
+}
+
+function depthsOf(config: Config, t: TargetConfig): string {
+  const light = intervalOf(config, t, 'light');
+  return `full every ${intervalOf(config, t, 'full')} s, ${light === false ? 'no light runs' : `light every ${light} s`}`;
+}
+
+/** Which proxy each of the target's URLs goes through, or direct; the browser's when it differs. */
+function routes(network: Network, t: TargetConfig): string {
+  const urls: Array<[string, string]> = [
+    ['page', new URL(t.uploadsPath, t.appUrl).toString()],
+    ['api', apiBase(t.appUrl, t.apiPath)],
+    ['keycloak', t.keycloak.url],
+  ];
+  const browser = chromiumView(network.proxy);
+  const byRoute = new Map<string, string[]>();
+  for (const [name, url] of urls) {
+    const api = describeRoute(network.proxy, url);
+    const page = describeRoute(browser, url);
+    const key = page === api ? api : `${api}, browser ${page}`;
+    byRoute.set(key, [...(byRoute.get(key) ?? []), name]);
+  }
+  return [...byRoute].map(([route, names]) => `${names.join(', ')}: ${route}`).join('; ');
+}
+
+/** How the API probe gets its token; the browser probe always signs in on the login page. */
+function grantOf(t: TargetConfig): string {
+  const kc = t.keycloak;
+  if (kc.grant === 'client_credentials')
+    return `client_credentials, confidential client ${kc.clientId} (its service account), for the api probe`;
+  return `password, public client ${kc.tokenClientId} (the test user), for the api probe`;
 }
 
 function source(ref: SecretRef): string {

@@ -12,9 +12,9 @@ import { toJson } from '../report/json.ts';
 import { toJUnitXml } from '../report/junit.ts';
 import { displayUrl } from '../model/url.ts';
 import { PROBE_NAMES, type ProbeName, type RunResult } from '../model/result.ts';
-import { runProbe } from '../run/runner.ts';
+import { runProbe, type KeepEvidence } from '../run/runner.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
-import { parseHttpUrl, parseProbe, usageErrors } from './usage.ts';
+import { parseHttpUrl, parseProbe, parseSlowMo, usageErrors } from './usage.ts';
 
 export const EXIT_HEALTHY = 0;
 export const EXIT_UNHEALTHY = 1;
@@ -27,6 +27,12 @@ interface SmokeOptions {
   json?: boolean;
   junit?: string;
   pushgateway?: string;
+  /** A visible browser window, for a person at a desktop. */
+  headed?: boolean;
+  /** Milliseconds between browser actions. */
+  slowMo?: number;
+  /** When the evidence folder (with the trace) is kept. */
+  trace?: KeepEvidence;
 }
 
 export function register(program: Command): void {
@@ -45,6 +51,13 @@ export function register(program: Command): void {
     .option('--json', 'print the results as JSON on stdout (progress goes to stderr)')
     .option('--junit <file>', 'write a JUnit XML report to this file')
     .option('--pushgateway <url>', 'push the results to this Prometheus Pushgateway', parseHttpUrl)
+    .option('--headed', 'show the browser window (for a person at a desktop; needs a display)')
+    .option('--slow-mo <ms>', 'wait this many milliseconds between browser actions, to watch them', parseSlowMo)
+    .addOption(
+      new Option('--trace <when>', 'keep the trace and evidence folder on failure only, or always (a healthy run too)')
+        .choices(['on-failure', 'always'])
+        .default('on-failure'),
+    )
     .action(async (opts: SmokeOptions) => {
       process.exitCode = await smoke(opts);
     });
@@ -59,6 +72,7 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
   const config = await loadForCommand(path, complain, (c) => checkTarget(c, path, opts.target));
   if (!config) return EXIT_BAD_CONFIG;
   const target = config.targets[opts.target]!;
+  const runConfig = smokeConfig(config, opts);
   const probes = opts.probe?.length ? [...new Set(opts.probe)] : probesFor(config, opts.target);
 
   // Ctrl-C / SIGTERM: the run in flight ends promptly and is reported as cancelled.
@@ -77,7 +91,8 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
         probe,
         targetName: opts.target,
         target,
-        config,
+        config: runConfig,
+        keepEvidence: opts.trace ?? 'on-failure',
         signal: abort.signal,
         ...(logger ? { logger } : {}),
         onStep: (step) => say(formatStep(probe, step)),
@@ -106,6 +121,18 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
   }
   const healthy = results.length === probes.length && results.every((r) => r.ok);
   return healthy ? EXIT_HEALTHY : EXIT_UNHEALTHY;
+}
+
+/**
+ * The configuration as this run uses it: --headed and --slow-mo go to the browser's launch, and
+ * --trace always records a trace whatever the file says (it is kept with the evidence folder).
+ */
+export function smokeConfig(config: Config, opts: Pick<SmokeOptions, 'headed' | 'slowMo' | 'trace'>): Config {
+  const browser = { ...config.browser };
+  if (opts.headed) browser.headless = false;
+  if (opts.slowMo) browser.slowMo = opts.slowMo / 1000;
+  if (opts.trace === 'always') browser.trace = true;
+  return { ...config, browser };
 }
 
 /** The target exists and its secrets resolve. */

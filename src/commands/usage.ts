@@ -43,6 +43,13 @@ export function parsePort(value: string): number {
   return n;
 }
 
+/** `--slow-mo`: whole milliseconds, 0 to 60000. */
+export function parseSlowMo(value: string): number {
+  const n = /^\d{1,5}$/.test(value) ? Number(value) : NaN;
+  if (!(n >= 0 && n <= 60_000)) throw new InvalidArgumentError('Not a number of milliseconds (0 to 60000).');
+  return n;
+}
+
 /** `--pushgateway`: an http(s) URL (credentials in it are fine, and never printed). */
 export function parseHttpUrl(value: string): string {
   if (!isHttpUrl(value)) throw new InvalidArgumentError('Not an http(s) URL.');

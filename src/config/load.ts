@@ -79,13 +79,17 @@ async function envBeside(file: string, env: NodeJS.ProcessEnv): Promise<NodeJS.P
 /** The values of the variables the config's `{ env: NAME }` secrets name; nothing else of `env`. */
 function secretEnvOf(config: Config, env: NodeJS.ProcessEnv): Readonly<Record<string, string>> {
   const picked: Array<[string, string]> = [];
-  for (const t of Object.values(config.targets)) {
-    for (const ref of [t.credentials.username, t.credentials.password]) {
-      if (typeof ref !== 'object' || !('env' in ref)) continue;
-      const value = env[ref.env];
-      // An unset variable is left out (typeof: a name such as "toString" finds no inherited function).
-      if (typeof value === 'string') picked.push([ref.env, value]);
-    }
+  const refs = Object.values(config.targets).flatMap((t) => [
+    t.credentials.username,
+    t.credentials.password,
+    ...(t.keycloak.clientSecret !== undefined ? [t.keycloak.clientSecret] : []),
+  ]);
+  if (config.proxy) refs.push(...Object.values(optionalSecrets(config.proxy, (s) => s)));
+  for (const ref of refs) {
+    if (typeof ref !== 'object' || !('env' in ref)) continue;
+    const value = env[ref.env];
+    // An unset variable is left out (typeof: a name such as "toString" finds no inherited function).
+    if (typeof value === 'string') picked.push([ref.env, value]);
   }
   return Object.freeze(Object.fromEntries(picked));
 }
@@ -98,13 +102,24 @@ function anchorPaths(config: Config, base: string): Config {
     targets[name] = {
       ...t,
       credentials: { username: secretAbs(t.credentials.username), password: secretAbs(t.credentials.password) },
+      ...(t.keycloak.clientSecret !== undefined ? { keycloak: { ...t.keycloak, clientSecret: secretAbs(t.keycloak.clientSecret) } } : {}),
     };
   }
   return {
     ...config,
     evidence: { ...config.evidence, dir: abs(config.evidence.dir) },
     history: { ...config.history, file: abs(config.history.file) },
+    ...(config.proxy ? { proxy: { ...config.proxy, ...optionalSecrets(config.proxy, secretAbs) } } : {}),
+    ...(config.tls?.caFile ? { tls: { ...config.tls, caFile: abs(config.tls.caFile) } } : {}),
     targets,
+  };
+}
+
+/** The proxy's username and password secrets (those set), mapped. */
+function optionalSecrets(p: { username?: SecretRef; password?: SecretRef }, f: (s: SecretRef) => SecretRef) {
+  return {
+    ...(p.username !== undefined ? { username: f(p.username) } : {}),
+    ...(p.password !== undefined ? { password: f(p.password) } : {}),
   };
 }
 
@@ -144,11 +159,14 @@ function trimTrailing(v: string): string {
 export interface Credentials {
   username: string;
   password: string;
+  /** The API probe's confidential client secret (keycloak.grant client_credentials). */
+  clientSecret?: string;
 }
 
 /**
- * Resolves a target's credentials against the config's `secretEnv`, or process.env for a config
- * not loaded from a file; errors name the field (`targets.NAME.credentials.password`).
+ * Resolves a target's credentials (and, for grant client_credentials, the client's secret)
+ * against the config's `secretEnv`, or process.env for a config not loaded from a file; errors
+ * name the field (`targets.NAME.credentials.password`, `targets.NAME.keycloak.clientSecret`).
  */
 export async function resolveCredentials(config: Config, targetName: string): Promise<Credentials> {
   const target = config.targets[targetName];
@@ -160,6 +178,13 @@ export async function resolveCredentials(config: Config, targetName: string): Pr
       out[field] = await resolveSecret(target.credentials[field], env);
     } catch (err) {
       throw new ConfigError(`targets.${targetName}.credentials.${field}: ${(err as Error).message}`);
+    }
+  }
+  if (target.keycloak.grant === 'client_credentials' && target.keycloak.clientSecret !== undefined) {
+    try {
+      out.clientSecret = await resolveSecret(target.keycloak.clientSecret, env);
+    } catch (err) {
+      throw new ConfigError(`targets.${targetName}.keycloak.clientSecret: ${(err as Error).message}`);
     }
   }
   return out as Credentials;

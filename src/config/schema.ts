@@ -3,6 +3,8 @@
 // a secret is `{ env: NAME }`, `{ file: PATH }` or (for the box and tests) a literal string.
 import { z } from 'zod';
 import { PROBE_NAMES } from '../model/result.ts';
+import { parseNoProxyEntry } from './no-proxy.ts';
+import { selectorField } from './selector.ts';
 
 const DURATION_TEXT = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/;
 const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600 } as const;
@@ -76,29 +78,38 @@ export type SecretRef = z.infer<typeof secret>;
 
 /** How often a probe runs against a target. */
 const scheduleInterval = duration(1, 24 * 3600);
+/** A light run's interval, or false for no light runs. */
+const lightInterval = z.union([z.literal(false), scheduleInterval]);
 
 const urlString = z.url({ protocol: /^https?$/ });
 
+/**
+ * Where the probe finds things on the pages: each field is a selector in the syntax of
+ * src/config/selector.ts (role=, label=, text=, css= or CSS), or a list of them (the first that
+ * matches is used). The defaults are role- and text-based, so a reasonable Angular page and
+ * Keycloak's own login page satisfy them; the stand-in's ids follow as fallbacks.
+ */
 export const selectorsSchema = z
   .object({
     // Keycloak login page (stock themes; HEE runs a customised one).
-    loginUsername: z.string().default('#username'),
-    loginPassword: z.string().default('#password'),
-    loginSubmit: z.string().default('#kc-login'),
+    loginUsername: selectorField(['role=textbox[name=/user ?name|e-?mail/i]', '#username']),
+    loginPassword: selectorField(['role=textbox[name=/password/i]', '#password', 'input[type=password]']),
+    loginSubmit: selectorField(['role=button[name=/^(sign|log) ?in$/i]', '#kc-login']),
     /** Any element that shows a login error (wrong password, account disabled). */
-    loginError: z.string().default('#input-error, .kc-feedback-text, #kc-error-message, .pf-m-danger, .alert-error'),
+    loginError: selectorField(['#input-error, .kc-feedback-text, #kc-error-message, .pf-m-danger, .alert-error']),
     // The Bulk Upload page.
     /** Present once the app has rendered for a logged-in user. */
-    appReady: z.string().default('#uploads-table'),
-    fileInput: z.string().default('input[type=file]'),
-    uploadButton: z.string().default('#upload-button'),
-    uploadsTable: z.string().default('#uploads-table'),
+    appReady: selectorField(['role=table', 'role=grid', '#uploads-table']),
+    /** A file input needs no name or label to be set: CSS is the robust way to it. */
+    fileInput: selectorField(['input[type=file]']),
+    uploadButton: selectorField(['role=button[name=/^upload\\b/i]', '#upload-button']),
+    uploadsTable: selectorField(['role=table', 'role=grid', '#uploads-table']),
     /** A row of the uploads table; `{fileName}` is replaced by the canary's file name. */
-    uploadRow: z.string().default('#uploads-table tbody tr:has(td:text-is("{fileName}"))'),
+    uploadRow: selectorField(['role=row[name={fileName}]', '#uploads-table tbody tr:has(td:text-is("{fileName}"))']),
     /** Inside the row: the link that downloads the error workbook. */
-    errorWorkbookLink: z.string().default('a.error-workbook'),
-    /** Optional refresh control; the probe also reloads nothing by itself. */
-    refreshButton: z.string().optional().default('#refresh-button'),
+    errorWorkbookLink: selectorField(['role=link[name=/download|error/i]', 'role=button[name=/download|error/i]', 'a.error-workbook']),
+    /** Optional refresh control: clicked when the page has one. */
+    refreshButton: selectorField(['role=button[name=/refresh|reload/i]', '#refresh-button']),
   })
   .strict();
 
@@ -165,6 +176,52 @@ export const canarySchema = z
   })
   .strict();
 
+/** How the API probe gets its token (the browser probe always signs in on the login page). */
+export const TOKEN_GRANTS = ['password', 'client_credentials'] as const;
+export type TokenGrant = (typeof TOKEN_GRANTS)[number];
+
+export const keycloakSchema = z
+  .object({
+    /** Keycloak base URL; older Keycloak needs the /auth prefix here. */
+    url: urlString,
+    realm: z.string().default('lin'),
+    /**
+     * `password`: the test user's credentials, through a public client with Direct Access Grants
+     * (`tokenClientId`). `client_credentials`: a confidential client's own service account
+     * (`clientId`, `clientSecret`), for realms that allow no password grants.
+     */
+    grant: z.enum(TOKEN_GRANTS).default('password'),
+    /** Public client used for the API probe's password grant. */
+    tokenClientId: z.string().min(1).default('api-tokens'),
+    /** grant client_credentials: the confidential client, with service accounts enabled. */
+    clientId: z.string().min(1).optional(),
+    /** grant client_credentials: that client's secret ({ env: NAME } or { file: PATH }). */
+    clientSecret: secret.optional(),
+  })
+  .strict()
+  .superRefine((kc, ctx) => {
+    if (kc.grant === 'client_credentials') {
+      if (kc.clientId === undefined)
+        ctx.addIssue({ code: 'custom', path: ['clientId'], message: "grant client_credentials needs the confidential client's id" });
+      if (kc.clientSecret === undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['clientSecret'],
+          message: "grant client_credentials needs the client's secret ({ env: NAME } or { file: PATH })",
+        });
+      return;
+    }
+    for (const field of ['clientId', 'clientSecret'] as const) {
+      if (kc[field] !== undefined)
+        ctx.addIssue({
+          code: 'custom',
+          path: [field],
+          message: 'only with grant: client_credentials (the password grant uses tokenClientId, a public client)',
+        });
+    }
+  });
+export type KeycloakConfig = z.infer<typeof keycloakSchema>;
+
 export const targetSchema = z
   .object({
     /** Origin serving the admin UI and (behind the same front door) the API, e.g. https://apps.tis.nhs.uk */
@@ -172,23 +229,52 @@ export const targetSchema = z
     uploadsPath: z.string().startsWith('/').default('/admin/uploads'),
     /** API base, absolute or relative to appUrl. */
     apiPath: z.string().default('/generic-upload/api'),
-    keycloak: z
-      .object({
-        /** Keycloak base URL; older Keycloak needs the /auth prefix here. */
-        url: urlString,
-        realm: z.string().default('lin'),
-        /** Public client used for the API probe's password grant. */
-        tokenClientId: z.string().default('api-tokens'),
-      })
-      .strict(),
+    keycloak: keycloakSchema,
     credentials: z.object({ username: secret, password: secret }).strict(),
     probes: z.array(z.enum(PROBE_NAMES)).min(1).optional(),
+    /** Full runs' interval for this target (default: schedule.interval). */
     interval: scheduleInterval.optional(),
+    /** Light runs' interval for this target, or false (default: schedule.light). */
+    light: lightInterval.optional(),
     canary: canarySchema.prefault({}),
     selectors: selectorsSchema.prefault({}),
     columns: columnsSchema.prefault({}),
     timeouts: timeoutsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
+  })
+  .strict();
+
+/**
+ * The organisation's forward proxy (src/config/network.ts): overrides HTTPS_PROXY, HTTP_PROXY and
+ * NO_PROXY for both probes; `false`: no proxy whatever the environment says.
+ */
+export const proxySchema = z.union([
+  z.literal(false),
+  z
+    .object({
+      /** http://host:port or https://host:port, for http:// and https:// targets alike; no credentials in it. */
+      url: urlString.refine((u) => !/^[a-z]+:\/\/[^/?#]*@/i.test(u), 'no credentials in the URL: use proxy.username and proxy.password'),
+      username: secret.optional(),
+      password: secret.optional(),
+      /** Hosts, domains (and everything under them), IP addresses and ranges reached directly, as NO_PROXY. */
+      noProxy: z
+        .array(
+          z.string().superRefine((entry, ctx) => {
+            const r = parseNoProxyEntry(entry);
+            if ('error' in r) ctx.addIssue({ code: 'custom', message: `${r.error} (a host, .domain, IP address, CIDR range or *)` });
+          }),
+        )
+        .default([]),
+    })
+    .strict()
+    .refine((p) => p.password === undefined || p.username !== undefined, { message: 'a password needs a username', path: ['username'] }),
+]);
+
+/** TLS towards the targets (the API probe; Chromium reads its NSS database, see docs/probes.md). */
+export const tlsSchema = z
+  .object({
+    /** PEM file of extra certificate authorities (a TLS-inspecting proxy's), trusted besides the usual ones. */
+    caFile: z.string().min(1).optional(),
   })
   .strict();
 
@@ -198,12 +284,15 @@ export const configSchema = z
     probes: z.array(z.enum(PROBE_NAMES)).min(1).default(['browser', 'api']),
     schedule: z
       .object({
-        interval: scheduleInterval.default(60),
+        /** Full runs (the whole canary chain: one upload row each) every this often. */
+        interval: scheduleInterval.default(900),
+        /** Light runs (log in, check the answers, upload nothing) every this often, or false for none. */
+        light: lightInterval.default(60),
         /** Up to this much random delay is added to each run's start. */
         jitter: duration(0, 3600).default(5),
       })
       .strict()
-      .default({ interval: 60, jitter: 5 }),
+      .default({ interval: 900, light: 60, jitter: 5 }),
     evidence: z
       .object({
         dir: z.string().min(1).default('./evidence'),
@@ -234,11 +323,16 @@ export const configSchema = z
         /** Chromium to launch; unset: $CHROMIUM_PATH, else /usr/bin/chromium (src/browser/launch.ts). */
         executablePath: z.string().min(1).optional(),
         headless: z.boolean().default(true),
+        /** Pause between browser actions, for a person watching a headed run (smoke --slow-mo); unset: none. */
+        slowMo: duration(0, 60).optional(),
         /** Keep a Playwright trace for failed runs. */
         trace: z.boolean().default(true),
       })
       .strict()
       .prefault({}),
+    /** Unset: HTTPS_PROXY / HTTP_PROXY / NO_PROXY from the environment. */
+    proxy: proxySchema.optional(),
+    tls: tlsSchema.optional(),
     targets: z
       .record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'a target name: lower case letters, digits, - and _'), targetSchema)
       .refine((t) => Object.keys(t).length > 0, 'at least one target'),

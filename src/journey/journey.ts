@@ -1,9 +1,10 @@
 // What a probe's journey gets from the runner: the target, the canary, timed steps, the HTTP
 // log, a record of what it saw, and a way to stop the run at once (fail fast).
 import type { Credentials } from '../config/load.ts';
+import type { Network } from '../config/network.ts';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import type { Seen } from '../model/observation.ts';
-import type { ProbeName, StepName } from '../model/result.ts';
+import type { Depth, ProbeName, StepName } from '../model/result.ts';
 import type { Stop } from '../model/stop.ts';
 import type { Redactor } from '../redact.ts';
 import type { HttpLog } from '../target/http-log.ts';
@@ -19,10 +20,14 @@ export interface Canary {
 
 export interface Journey {
   probe: ProbeName;
+  /** Light: log in and check the answers, upload nothing; full: the whole canary chain. */
+  depth: Depth;
   targetName: string;
   target: TargetConfig;
   config: Config;
   credentials: Credentials;
+  /** Proxy and trusted authorities for the journey's own requests (the API probe); absent: direct. */
+  network?: Network;
   canary: Canary;
   http: HttpLog;
   /** What the journey saw, written in place as it goes: classification reads it as it is. */

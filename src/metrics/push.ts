@@ -21,7 +21,7 @@ export interface PushOptions {
  */
 export async function pushResults(pushgatewayUrl: string, results: RunResult[], opts: PushOptions = {}): Promise<void> {
   const metrics = new ProbeMetrics();
-  for (const r of results) metrics.prepare(r.probe, r.target);
+  for (const r of results) metrics.prepare(r.probe, r.depth, r.target);
   for (const r of results) metrics.record(r);
 
   const groupings: Record<string, string> = {};

@@ -1,10 +1,19 @@
 // Prometheus metric families, computed from RunResults and nothing else. One ProbeMetrics
 // owns one prom-client Registry, so the service and a one-shot push never share state.
-// Labels are limited to probe, target, step, reason, result and code_class: bounded sets
-// known in advance (no run ids, file names or URLs).
+// Labels are limited to probe, depth, target, step, reason, result, code_class and outcome:
+// bounded sets known in advance (no run ids, file names or URLs).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { FAILURE_REASONS } from '../model/failures.ts';
-import { STATUS_CLASSES, STEP_NAMES, type ProbeName, type RunResult, type StepName } from '../model/result.ts';
+import {
+  STATUS_CLASSES,
+  STEP_NAMES,
+  type Depth,
+  type ProbeName,
+  type RecentUploads,
+  type RunResult,
+  type StepName,
+} from '../model/result.ts';
+import { UPLOAD_OUTCOMES } from '../model/upload.ts';
 import { VERSION } from '../version.ts';
 
 export const METRIC_PREFIX = 'bulk_upload_probe_';
@@ -23,6 +32,12 @@ export const PROBE_STEPS: Record<ProbeName, readonly StepName[]> = {
   api: STEP_NAMES.filter((s) => s !== 'open_page'),
 };
 
+/** The steps a probe goes through at a depth: a light run stops after the page or the list. */
+export function stepsOf(probe: ProbeName, depth: Depth): readonly StepName[] {
+  const steps = PROBE_STEPS[probe];
+  return depth === 'full' ? steps : steps.filter((s) => s === 'login' || s === 'open_page' || s === 'list_uploads');
+}
+
 export function runResultLabel(r: RunResult): RunResultLabel {
   if (r.cancelled) return 'cancelled';
   return r.ok ? 'success' : 'failure';
@@ -36,19 +51,24 @@ export interface ProbeMetricsOptions {
 export class ProbeMetrics {
   readonly registry = new Registry();
 
-  private readonly success: Gauge<'probe' | 'target'>;
-  private readonly runDuration: Histogram<'probe' | 'target'>;
-  private readonly stepDuration: Histogram<'probe' | 'target' | 'step'>;
-  private readonly lastRun: Gauge<'probe' | 'target'>;
-  private readonly lastSuccess: Gauge<'probe' | 'target'>;
-  private readonly runs: Counter<'probe' | 'target' | 'result'>;
-  private readonly failures: Counter<'probe' | 'target' | 'reason'>;
-  private readonly failureReason: Gauge<'probe' | 'target' | 'reason'>;
-  private readonly responses: Counter<'probe' | 'target' | 'code_class'>;
+  private readonly success: Gauge<'probe' | 'depth' | 'target'>;
+  private readonly runDuration: Histogram<'probe' | 'depth' | 'target'>;
+  private readonly stepDuration: Histogram<'probe' | 'depth' | 'target' | 'step'>;
+  private readonly lastRun: Gauge<'probe' | 'depth' | 'target'>;
+  private readonly lastSuccess: Gauge<'probe' | 'depth' | 'target'>;
+  private readonly runs: Counter<'probe' | 'depth' | 'target' | 'result'>;
+  private readonly failures: Counter<'probe' | 'depth' | 'target' | 'reason'>;
+  private readonly failureReason: Gauge<'probe' | 'depth' | 'target' | 'reason'>;
+  private readonly responses: Counter<'probe' | 'depth' | 'target' | 'code_class'>;
   private readonly queueWait: Histogram<'probe' | 'target'>;
   private readonly importDuration: Histogram<'probe' | 'target'>;
-  private readonly evidenceWriteFailures: Counter<'probe' | 'target'>;
+  private readonly evidenceWriteFailures: Counter<'probe' | 'depth' | 'target'>;
   private readonly historyBadLines: Counter;
+  private readonly interval: Gauge<'probe' | 'depth' | 'target'>;
+  private readonly recentUploads: Gauge<'target' | 'outcome'>;
+  private readonly uploadsEnded: Counter<'target' | 'outcome'>;
+  /** Per target: the ids of real uploads seen ended by the last light API run (the baseline for the next). */
+  private readonly endedSeen = new Map<string, Set<string>>();
 
   constructor(opts: ProbeMetricsOptions = {}) {
     const registers = [this.registry];
@@ -56,45 +76,45 @@ export class ProbeMetrics {
     this.success = new Gauge({
       name: `${p}success`,
       help: 'Whether the last completed run of this probe against this target succeeded (1) or failed (0).',
-      labelNames: ['probe', 'target'],
+      labelNames: ['probe', 'depth', 'target'],
       registers,
     });
     this.runDuration = new Histogram({
       name: `${p}run_duration_seconds`,
       help: 'Duration of whole probe runs, in seconds.',
-      labelNames: ['probe', 'target'],
+      labelNames: ['probe', 'depth', 'target'],
       buckets: DURATION_BUCKETS,
       registers,
     });
     this.stepDuration = new Histogram({
       name: `${p}step_duration_seconds`,
       help: 'Duration of each step of a probe run (login, open_page, upload, import ...), in seconds.',
-      labelNames: ['probe', 'target', 'step'],
+      labelNames: ['probe', 'depth', 'target', 'step'],
       buckets: DURATION_BUCKETS,
       registers,
     });
     this.lastRun = new Gauge({
       name: `${p}last_run_timestamp_seconds`,
       help: 'Unix time when the last run of this probe against this target finished.',
-      labelNames: ['probe', 'target'],
+      labelNames: ['probe', 'depth', 'target'],
       registers,
     });
     this.lastSuccess = new Gauge({
       name: `${p}last_success_timestamp_seconds`,
       help: 'Unix time when the last successful run of this probe against this target finished.',
-      labelNames: ['probe', 'target'],
+      labelNames: ['probe', 'depth', 'target'],
       registers,
     });
     this.runs = new Counter({
       name: `${p}runs_total`,
       help: 'Probe runs by result (success, failure, cancelled).',
-      labelNames: ['probe', 'target', 'result'],
+      labelNames: ['probe', 'depth', 'target', 'result'],
       registers,
     });
     this.failures = new Counter({
       name: `${p}failures_total`,
       help: 'Failed probe runs by failure reason.',
-      labelNames: ['probe', 'target', 'reason'],
+      labelNames: ['probe', 'depth', 'target', 'reason'],
       registers,
     });
     // The current state as one 0/1 series per reason: alerts on a specific diagnosis follow the
@@ -102,13 +122,13 @@ export class ProbeMetrics {
     this.failureReason = new Gauge({
       name: `${p}failure_reason`,
       help: '1 for the reason the last completed run failed with, 0 for every other reason (all 0 after a successful run).',
-      labelNames: ['probe', 'target', 'reason'],
+      labelNames: ['probe', 'depth', 'target', 'reason'],
       registers,
     });
     this.responses = new Counter({
       name: `${p}target_responses_total`,
       help: 'HTTP responses from the target seen during probe runs, by status class (none = no answer).',
-      labelNames: ['probe', 'target', 'code_class'],
+      labelNames: ['probe', 'depth', 'target', 'code_class'],
       registers,
     });
     this.queueWait = new Histogram({
@@ -130,12 +150,31 @@ export class ProbeMetrics {
     this.evidenceWriteFailures = new Counter({
       name: `${p}evidence_write_failures_total`,
       help: 'Failed runs whose evidence (screenshot, trace, network log) could not be written.',
-      labelNames: ['probe', 'target'],
+      labelNames: ['probe', 'depth', 'target'],
       registers,
     });
     this.historyBadLines = new Counter({
       name: `${p}history_bad_lines_total`,
       help: 'Lines of the run history skipped when read back because they were not a whole run result.',
+      registers,
+    });
+    this.interval = new Gauge({
+      name: `${p}interval_seconds`,
+      help: 'How often this probe runs against this target at this depth, in seconds (alerts scale their waits by it).',
+      labelNames: ['probe', 'depth', 'target'],
+      registers,
+    });
+    // The passive signal: real users' uploads, as the light API run lists them. Counts only.
+    this.recentUploads = new Gauge({
+      name: `${p}real_uploads_recent`,
+      help: "Real users' uploads on the first page of the upload list at the last light API run, by outcome (the probe's canaries left out).",
+      labelNames: ['target', 'outcome'],
+      registers,
+    });
+    this.uploadsEnded = new Counter({
+      name: `${p}real_uploads_ended_total`,
+      help: "Real users' uploads seen ending between two light API runs, by outcome (a signal, not proof: real files can be wrong).",
+      labelNames: ['target', 'outcome'],
       registers,
     });
     // build_info carries the version by convention; it is a single constant series.
@@ -159,17 +198,22 @@ export class ProbeMetrics {
    * Creates every counter series of a probe × target at 0 (and empty histograms), so that
    * rate()/increase() see the first failure and dashboards show flat lines, not gaps.
    */
-  prepare(probe: ProbeName, target: string): void {
-    const l = { probe, target };
+  prepare(probe: ProbeName, depth: Depth, target: string, intervalSeconds?: number): void {
+    const l = { probe, depth, target };
+    if (intervalSeconds !== undefined) this.interval.set(l, intervalSeconds);
     for (const result of RUN_RESULTS) this.runs.inc({ ...l, result }, 0);
     for (const reason of FAILURE_REASONS) this.failures.inc({ ...l, reason }, 0);
     for (const reason of FAILURE_REASONS) this.failureReason.set({ ...l, reason }, 0);
     for (const code_class of STATUS_CLASSES) this.responses.inc({ ...l, code_class }, 0);
     this.runDuration.zero(l);
-    for (const step of PROBE_STEPS[probe]) this.stepDuration.zero({ ...l, step });
-    this.queueWait.zero(l);
-    this.importDuration.zero(l);
+    for (const step of stepsOf(probe, depth)) this.stepDuration.zero({ ...l, step });
     this.evidenceWriteFailures.inc(l, 0);
+    if (depth === 'full') {
+      this.queueWait.zero({ probe, target });
+      this.importDuration.zero({ probe, target });
+    }
+    // The API probe's light runs count real uploads; the series exist from the start (at 0) wherever it watches.
+    if (probe === 'api') for (const outcome of UPLOAD_OUTCOMES) this.uploadsEnded.inc({ target, outcome }, 0);
   }
 
   /** Counts run-history lines skipped on reading (cut by a crash, wrong shape, garbage). */
@@ -183,12 +227,12 @@ export class ProbeMetrics {
    */
   restoreLastSuccess(r: RunResult): void {
     if (!r.ok || r.cancelled) return;
-    const l = { probe: r.probe, target: r.target };
+    const l = { probe: r.probe, depth: r.depth, target: r.target };
     this.lastSuccess.set(l, Date.parse(r.finishedAt) / 1000);
   }
 
   record(r: RunResult): void {
-    const l = { probe: r.probe, target: r.target };
+    const l = { probe: r.probe, depth: r.depth, target: r.target };
     const result = runResultLabel(r);
     this.runs.inc({ ...l, result });
     // Counted for cancelled runs too: the evidence store failed either way.
@@ -210,8 +254,23 @@ export class ProbeMetrics {
       const n = r.http.byClass[code_class] ?? 0;
       if (n > 0) this.responses.inc({ ...l, code_class }, n);
     }
-    if (r.canary?.queueWaitSeconds !== undefined) this.queueWait.observe(l, r.canary.queueWaitSeconds);
-    if (r.canary?.importSeconds !== undefined) this.importDuration.observe(l, r.canary.importSeconds);
+    const c = { probe: r.probe, target: r.target };
+    if (r.canary?.queueWaitSeconds !== undefined) this.queueWait.observe(c, r.canary.queueWaitSeconds);
+    if (r.canary?.importSeconds !== undefined) this.importDuration.observe(c, r.canary.importSeconds);
+    if (r.recentUploads) this.recordRecent(r.target, r.recentUploads);
+  }
+
+  /**
+   * Real uploads: the page's counts as they are, and those that ended since the previous light
+   * run (ids not seen ended before). The first list after a start is only the baseline: what
+   * ended before the service started is not news.
+   */
+  private recordRecent(target: string, recent: RecentUploads): void {
+    for (const outcome of UPLOAD_OUTCOMES) this.recentUploads.set({ target, outcome }, recent.byOutcome[outcome] ?? 0);
+    const before = this.endedSeen.get(target);
+    this.endedSeen.set(target, new Set(recent.ended.map((e) => e.id)));
+    if (!before) return;
+    for (const e of recent.ended) if (!before.has(e.id)) this.uploadsEnded.inc({ target, outcome: e.outcome });
   }
 
   metrics(): Promise<string> {

@@ -3,10 +3,11 @@
 import { classify } from './classify.ts';
 import { LIKELY_CAUSE } from './failures.ts';
 import { isBadEvent, type Observation, type Seen } from './observation.ts';
-import type { CanaryOutcome, HttpSummary, ProbeName, RunResult, StepName, StepResult } from './result.ts';
+import type { CanaryOutcome, Depth, HttpSummary, ProbeName, RunResult, StepName, StepResult } from './result.ts';
 
 export interface RunRecord {
   probe: ProbeName;
+  depth: Depth;
   target: string;
   startedMs: number;
   finishedMs: number;
@@ -21,14 +22,17 @@ export function buildResult(r: RunRecord): RunResult {
   const verdict = classify(o);
   const result: RunResult = {
     probe: r.probe,
+    depth: r.depth,
     target: r.target,
     ok: verdict.ok,
     ...timing(r),
     message: verdict.message,
     steps: r.steps,
     http: r.http,
-    canary: canaryOutcome(r.canaryFileName, o),
   };
+  // A light run uploads nothing: it has no canary to report.
+  if (r.depth === 'full') result.canary = canaryOutcome(r.canaryFileName, o);
+  if (o.recentUploads) result.recentUploads = o.recentUploads;
   if (o.stop?.kind === 'cancelled') result.cancelled = true;
   if (!verdict.ok) {
     result.reason = verdict.reason;
@@ -43,6 +47,7 @@ export function buildResult(r: RunRecord): RunResult {
 /** A result for a run the runner itself could not finish (never for a fault of the target). */
 export function probeErrorResult(r: {
   probe: ProbeName;
+  depth: Depth;
   target: string;
   startedMs: number;
   finishedMs: number;
@@ -52,6 +57,7 @@ export function probeErrorResult(r: {
     probe: r.probe,
     target: r.target,
     ok: false,
+    depth: r.depth,
     reason: 'probe_error',
     likelyCause: LIKELY_CAUSE.probe_error,
     message: r.message,

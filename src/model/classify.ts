@@ -51,9 +51,13 @@ export const FAILURE_RULES: readonly FailureRule[] = [
   },
   // 1. Keycloak: the test user refused, or Keycloak itself failing.
   {
-    when: "Keycloak refused the test user: an error on its login page, or the grant's refusal",
+    when: "Keycloak refused the test user (an error on its login page, or the grant's refusal), or showed another page instead of the app (a required action, a second factor, an error page, an identity provider)",
     gives: ['login_failed'],
-    judge: (o) => (o.stop?.kind === 'login_rejected' ? fail('login_failed', `login refused: ${o.stop.text}`) : undefined),
+    judge: (o) => {
+      if (o.stop?.kind === 'login_rejected') return fail('login_failed', `login refused: ${o.stop.text}`);
+      if (o.stop?.kind === 'keycloak_page') return fail('login_failed', o.stop.what);
+      return undefined;
+    },
   },
   {
     when: 'Keycloak answered 5xx or no connection (not a timeout)',
@@ -262,11 +266,12 @@ export const FAILURE_RULES: readonly FailureRule[] = [
       return undefined;
     },
   },
-  // 7. Ran to the end: the healthy ending must have been seen, not assumed.
+  // 7. Ran to the end: the healthy ending must have been seen, not assumed (a light run has none).
   {
-    when: 'the journey ended without seeing COMPLETED and reading the error workbook',
+    when: 'a full run ended without seeing COMPLETED and reading the error workbook',
     gives: ['probe_error'],
     judge: (o) => {
+      if (o.depth === 'light') return undefined;
       const u = o.upload;
       if (!u || u.status !== 'COMPLETED')
         return fail('probe_error', `journey ended without a final import status (last: ${u?.status ?? 'none'})`);
@@ -329,5 +334,9 @@ function stuckRequest(o: Observation, limitSeconds: number): ObservedHttp | unde
 }
 
 function healthyMessage(o: Observation): string {
+  if (o.depth === 'light') {
+    const listed = o.recentUploads ? `; ${o.recentUploads.listed} recent upload(s) listed` : '';
+    return `logged in, and the ${o.probe === 'browser' ? 'page' : 'API'} answered with the user's token${listed} (light run: nothing uploaded)`;
+  }
   return `canary ${o.upload?.status} with ${o.upload?.numberOfErrors} error and ${o.upload?.numberImported} imported: "${o.reasonTexts?.[0] ?? ''}"`;
 }

@@ -27,7 +27,7 @@ export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export const LIKELY_CAUSE: Record<FailureReason, string> = {
   login_failed:
-    "Keycloak refused the probe's test user: account disabled or locked, password changed or expired, user removed from realm or group",
+    "Keycloak refused the probe's test user: account disabled or locked, password changed or expired, user removed from realm or group; or it asks the user for something first (a required action such as update password, OTP or terms; an identity provider)",
   login_unavailable: 'Keycloak is down, restarting or unreachable (or the proxy in front of it answers 5xx)',
   auth_rejected:
     'generic-upload rejects valid tokens: stale deployed configuration (Keycloak/Profile URLs or realm) after a deploy, as on 2024-10-15; or the test user is inactive in Profile',

@@ -1,6 +1,6 @@
 // What a journey saw, as plain data: the input of classification (classify.ts). A journey
 // writes its `Seen` record as it goes; the runner adds the HTTP log and how the journey ended.
-import type { HttpEvent, ProbeName, StepName } from './result.ts';
+import type { Depth, HttpEvent, ProbeName, RecentUploads, StepName } from './result.ts';
 import type { Stop } from './stop.ts';
 import type { UploadSnapshot } from './upload.ts';
 
@@ -25,6 +25,8 @@ export interface Seen {
   reasonTexts?: string[];
   /** The browser page: how often it reloaded itself after login. */
   appReloads?: number;
+  /** Light API runs: real users' recent uploads, counted. */
+  recentUploads?: RecentUploads;
   /** When the upload was accepted and when the import was seen to start and finish (epoch ms). */
   uploadedAt?: number;
   startedAt?: number;
@@ -33,6 +35,7 @@ export interface Seen {
 
 export interface Observation extends Seen {
   probe: ProbeName;
+  depth: Depth;
   /** The step in progress when the journey ended early (absent when it ran to the end). */
   step?: StepName;
   stop?: Stop;

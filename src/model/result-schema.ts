@@ -3,7 +3,9 @@
 // The type checks at the bottom keep it and the RunResult interface the same shape.
 import { z } from 'zod';
 import { FAILURE_REASONS } from './failures.ts';
+import { UPLOAD_OUTCOMES } from './upload.ts';
 import {
+  DEPTHS,
   PROBE_NAMES,
   STEP_NAMES,
   type CanaryOutcome,
@@ -52,8 +54,16 @@ export const canaryOutcomeSchema = z.object({
 });
 
 /** Unknown fields are dropped (a record written by a newer version still reads). */
+export const recentUploadsSchema = z.object({
+  listed: z.number(),
+  byOutcome: z.record(z.enum(UPLOAD_OUTCOMES), z.number()),
+  ended: z.array(z.object({ id: z.string(), outcome: z.enum(UPLOAD_OUTCOMES) })),
+});
+
 export const runResultSchema = z.object({
   probe: z.enum(PROBE_NAMES),
+  // Records written before runs had depths were all full runs.
+  depth: z.enum(DEPTHS).default('full'),
   target: z.string(),
   ok: z.boolean(),
   cancelled: z.boolean().optional(),
@@ -67,6 +77,7 @@ export const runResultSchema = z.object({
   steps: z.array(stepResultSchema),
   http: httpSummarySchema,
   canary: canaryOutcomeSchema.optional(),
+  recentUploads: recentUploadsSchema.optional(),
   evidenceDir: z.string().optional(),
   evidenceError: z.string().optional(),
 });

@@ -1,9 +1,18 @@
 // The result of one probe run, as data. Everything downstream (console report, JSON, JUnit,
 // metrics, run history, Pushgateway) is computed from this and nothing else.
 import type { FailureReason } from './failures.ts';
+import type { UploadOutcome } from './upload.ts';
 
 export const PROBE_NAMES = ['browser', 'api'] as const;
 export type ProbeName = (typeof PROBE_NAMES)[number];
+
+/**
+ * How deep a run goes. `light`: log in and check the page / API answers with the user's token,
+ * upload nothing (it catches a login or token outage within a light interval, writing nothing).
+ * `full`: the whole canary chain, upload to import (it catches imports failing).
+ */
+export const DEPTHS = ['light', 'full'] as const;
+export type Depth = (typeof DEPTHS)[number];
 
 /**
  * Steps of a journey, in order. The browser probe uses `open_page`, the API probe
@@ -60,8 +69,22 @@ export interface CanaryOutcome {
   importSeconds?: number;
 }
 
+/**
+ * Real users' recent uploads as a light API run listed them (the first page of GET /status,
+ * the probe's own canaries left out): counts only, and the upload ids (opaque numbers) of those
+ * that had ended, so that the service can count what ended between two runs. Never a file
+ * name or a user name.
+ */
+export interface RecentUploads {
+  listed: number;
+  byOutcome: Record<UploadOutcome, number>;
+  /** The listed uploads that had ended: logId (an opaque number) and outcome; at most a page. */
+  ended: Array<{ id: string; outcome: UploadOutcome }>;
+}
+
 export interface RunResult {
   probe: ProbeName;
+  depth: Depth;
   target: string;
   ok: boolean;
   /** True when the run was cut short by shutdown (SIGTERM) rather than by a fault of the target. */
@@ -79,6 +102,8 @@ export interface RunResult {
   steps: StepResult[];
   http: HttpSummary;
   canary?: CanaryOutcome;
+  /** Light API runs: real users' recent uploads, counted. */
+  recentUploads?: RecentUploads;
   /** Folder with screenshot, trace, network log; only for failed runs. */
   evidenceDir?: string;
   /** Why a failed run's evidence could not be kept (disk full, unwritable folder...). */

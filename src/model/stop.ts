@@ -34,6 +34,11 @@ export type Stop =
   /** Keycloak refused the test user: login page error text, or invalid_grant from the token endpoint. */
   | { kind: 'login_rejected'; text: string }
   /**
+   * Keycloak showed a page the probe cannot go on from, instead of the login form or the app: a
+   * required action, a second factor, an error page, an identity provider. `what` says which.
+   */
+  | { kind: 'keycloak_page'; what: string }
+  /**
    * The canary's ending is not the healthy one (checked in the check_result step). `reason` is
    * the judgement of the ending (endingFailure), made once where the ending was read.
    */
@@ -73,6 +78,8 @@ export function stopText(s: Stop): string {
       return `${s.method} ${s.url} did not answer within ${s.seconds} s`;
     case 'login_rejected':
       return `login refused: ${s.text}`;
+    case 'keycloak_page':
+      return s.what;
     case 'login_page':
       return `login page at ${s.where}`;
     case 'reload_loop':

@@ -75,6 +75,24 @@ export const uploadSchema = z.object({
 });
 export type Upload = z.infer<typeof uploadSchema>;
 
+/** How an upload ended, or that it has not: the passive signal's categories. */
+export const UPLOAD_OUTCOMES = ['completed', 'completed_with_errors', 'unexpected_error', 'invalid', 'not_ended'] as const;
+export type UploadOutcome = (typeof UPLOAD_OUTCOMES)[number];
+
+export function outcomeOf(u: Pick<Upload, 'fileStatus' | 'numberOfErrors'>): UploadOutcome {
+  switch (u.fileStatus) {
+    case 'COMPLETED':
+      return (u.numberOfErrors ?? 0) > 0 ? 'completed_with_errors' : 'completed';
+    case 'UNEXPECTED_ERROR':
+      return 'unexpected_error';
+    case 'INVALID_FILE_FORMAT':
+    case 'INVALID_HEADERS':
+      return 'invalid';
+    default:
+      return 'not_ended';
+  }
+}
+
 /** The canary's upload as last seen (from /status JSON or the page's table). */
 export interface UploadSnapshot {
   logId?: string;

@@ -12,7 +12,11 @@ export function formatStep(probe: string, step: StepResult): string {
 
 export function formatResult(r: RunResult): string {
   const pad = ' '.repeat(PROBE_WIDTH + 1);
-  if (r.ok) return `${r.probe.padEnd(PROBE_WIDTH)} HEALTHY in ${seconds(r.durationSeconds)}: ${r.message}`;
+  if (r.ok) {
+    const healthy = `${r.probe.padEnd(PROBE_WIDTH)} HEALTHY in ${seconds(r.durationSeconds)}: ${r.message}`;
+    // Kept for a healthy run only when asked (smoke --trace always).
+    return r.evidenceDir ? `${healthy}\n${pad}evidence: ${r.evidenceDir}` : healthy;
+  }
   const lines = [
     `${r.probe.padEnd(PROBE_WIDTH)} ${r.cancelled ? 'CANCELLED' : 'UNHEALTHY'} after ${seconds(r.durationSeconds)}: ${r.reason}${r.failedStep ? ` at step ${r.failedStep}` : ''}`,
     `${pad}${r.message}`,

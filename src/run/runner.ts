@@ -1,7 +1,7 @@
 // One probe run against one target, and the deadlines around it: the run's secrets scoped to
 // it, the canary made, the probe (chosen by name from the registry) opened and its journey run
 // under the deadline and cancellation, the stop explained, the result built from what was seen
-// (src/model/build-result.ts), evidence kept on failure (src/evidence/keep.ts), the probe closed.
+// (src/model/build-result.ts), evidence kept on failure, or always when asked (src/evidence/keep.ts), the probe closed.
 // Never throws: whatever happens ends as a RunResult. Never hangs: the run ends by its deadline
 // (timeouts.run) plus STOP_GRACE_SECONDS, every call into the probe after a stop is bounded,
 // and what will not close in time is abandoned.
@@ -9,6 +9,7 @@ import type { Browser } from 'playwright-core';
 import { PROBES } from '../../probes/registry.ts';
 import { buildCanaryWorkbook, canaryFileName } from '../canary.ts';
 import { resolveCredentials } from '../config/load.ts';
+import { resolveNetwork } from '../config/network.ts';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import { keepEvidence } from '../evidence/keep.ts';
 import { NETWORK_EVENTS_KEPT } from '../evidence/store.ts';
@@ -19,7 +20,7 @@ import { StepRunner } from '../journey/steps.ts';
 import type { Logger } from '../log.ts';
 import { buildResult, probeErrorResult } from '../model/build-result.ts';
 import type { ObservedHttp, Seen } from '../model/observation.ts';
-import type { ProbeName, RunResult, StepResult } from '../model/result.ts';
+import type { Depth, ProbeName, RunResult, StepResult } from '../model/result.ts';
 import { JourneyStop, toStop, type Stop } from '../model/stop.ts';
 import { capDeep, capText } from '../model/text.ts';
 import { raceAbort, within } from '../model/wait.ts';
@@ -29,6 +30,8 @@ import { HttpLog } from '../target/http-log.ts';
 
 export interface RunRequest {
   probe: ProbeName;
+  /** Light: log in and check the answers, upload nothing. Full (default): the whole canary chain. */
+  depth?: Depth;
   targetName: string;
   target: TargetConfig;
   config: Config;
@@ -39,7 +42,11 @@ export interface RunRequest {
   logger?: Logger;
   /** Live progress (smoke prints as it goes). */
   onStep?: (step: StepResult) => void;
+  /** When the evidence folder (screenshot, trace, network log) is kept: for failed runs (default), or for every run but a cancelled one. */
+  keepEvidence?: KeepEvidence;
 }
+
+export type KeepEvidence = 'on-failure' | 'always';
 
 /**
  * How long a run may take past its deadline: explaining the stop and freezing the page (2 s
@@ -72,6 +79,7 @@ export async function runProbe(req: RunRequest): Promise<RunResult> {
 
 async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number): Promise<RunResult> {
   const { probe, targetName, target, config } = req;
+  const depth = req.depth ?? 'full';
   const log = new RunLog(redactor, req.logger, { probe, target: targetName });
 
   // The run's signal: the deadline, a cancellation from outside, or a fail-fast stop.
@@ -100,7 +108,7 @@ async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number
   const http = new HttpLog(origins, () => steps.current);
   const seen: Seen = {};
   const canary: Canary = {
-    fileName: canaryFileName(target.canary.filePrefix, targetName, new Date(startedMs)),
+    fileName: canaryFileName(target.canary.filePrefix, targetName, new Date(startedMs), `${probe}-${depth}`),
     workbook: Buffer.alloc(0),
     personId: target.canary.personId,
     expectedReason: target.canary.expectedReason.replaceAll('{personId}', String(target.canary.personId)),
@@ -110,18 +118,24 @@ async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number
   let stop: Stop | undefined;
   let pendingAtStop: ObservedHttp[] | undefined;
   let session: ProbeSession | undefined;
-  log.info('run started', { canary: canary.fileName });
+  log.info('run started', depth === 'full' ? { depth, canary: canary.fileName } : { depth });
   const journeyDone = (async () => {
     const credentials = await resolveCredentials(config, targetName);
     // Configured secrets stay registered process-wide (a bounded set), whatever their length.
     processRedactor.add(credentials.password);
+    processRedactor.add(credentials.clientSecret);
+    // The proxy (the file's, else the environment's) and the CAs trusted; its password is a secret too.
+    const network = await resolveNetwork(config);
+    for (const p of [network.proxy.http, network.proxy.https]) processRedactor.add(p?.password);
     canary.workbook = await buildCanaryWorkbook(canary.personId);
     const journey: Journey = {
       probe,
+      depth,
       targetName,
       target,
       config,
       credentials,
+      network,
       canary,
       http,
       seen,
@@ -161,12 +175,14 @@ async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number
   try {
     const result = buildResult({
       probe,
+      depth,
       target: targetName,
       startedMs,
       finishedMs: Date.now(),
       observation: {
         ...seen,
         probe,
+        depth,
         http: [...http.events],
         pending: pendingAtStop ?? http.pending(),
         expectedReason: canary.expectedReason,
@@ -188,7 +204,7 @@ async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number
     failed = true;
   }
   const open = session;
-  if (failed) {
+  if (failed || (req.keepEvidence === 'always' && !safe.cancelled)) {
     const kept = await within(
       keepEvidence({
         dir: config.evidence.dir,
@@ -242,5 +258,12 @@ async function closeSession(session: ProbeSession, req: RunRequest, log: RunLog)
 }
 
 function failedToRun(req: RunRequest, startedMs: number, message: string): RunResult {
-  return probeErrorResult({ probe: req.probe, target: req.targetName, startedMs, finishedMs: Date.now(), message });
+  return probeErrorResult({
+    probe: req.probe,
+    depth: req.depth ?? 'full',
+    target: req.targetName,
+    startedMs,
+    finishedMs: Date.now(),
+    message,
+  });
 }

@@ -16,14 +16,14 @@ function verdict(r: { ok: boolean; cancelled?: boolean; reason?: string }): stri
 function jobRow(j: JobState): string {
   const last = j.lastResult ? `${verdict(j.lastResult)} at ${escapeHtml(j.lastResult.finishedAt)}` : 'no run yet';
   const now = j.running ? `running since ${escapeHtml(j.runningSince ?? '')}` : `next at ${escapeHtml(j.nextRunAt ?? '-')}`;
-  return `<tr><td>${escapeHtml(j.target)}</td><td>${escapeHtml(j.probe)}</td><td>${last}</td><td>${now}</td><td>${j.runs}</td></tr>`;
+  return `<tr><td>${escapeHtml(j.target)}</td><td>${escapeHtml(j.probe)}</td><td>${escapeHtml(j.depth)}</td><td>${last}</td><td>${now}</td><td>${j.runs}</td></tr>`;
 }
 
 function runRow(r: RunResult): string {
   const steps = r.steps.map((s) => `${escapeHtml(s.name)} ${s.durationSeconds.toFixed(1)}s${s.ok ? '' : ' ✗'}`).join(', ');
   const cause = r.likelyCause ? `<br><small>${escapeHtml(r.likelyCause)}</small>` : '';
   return (
-    `<tr><td>${escapeHtml(r.finishedAt)}</td><td>${escapeHtml(r.target)}</td><td>${escapeHtml(r.probe)}</td>` +
+    `<tr><td>${escapeHtml(r.finishedAt)}</td><td>${escapeHtml(r.target)}</td><td>${escapeHtml(r.probe)}</td><td>${escapeHtml(r.depth)}</td>` +
     `<td>${verdict(r)}</td><td>${r.durationSeconds.toFixed(1)}s</td><td>${escapeHtml(r.message)}${cause}</td><td>${steps}</td></tr>`
   );
 }
@@ -42,10 +42,10 @@ td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:
 <p>Service: ${p.health.ok ? '<span class="ok">healthy</span>' : `<span class="fail">unhealthy</span> ${escapeHtml(p.health.problems.join('; '))}`}
  · <a href="/metrics">/metrics</a> · <a href="/api/runs">/api/runs</a> · <a href="/healthz">/healthz</a></p>
 <h2>Probes</h2>
-<table><thead><tr><th>Target</th><th>Probe</th><th>Last run</th><th>Now</th><th>Runs</th></tr></thead>
+<table><thead><tr><th>Target</th><th>Probe</th><th>Depth</th><th>Last run</th><th>Now</th><th>Runs</th></tr></thead>
 <tbody>${p.jobs.map(jobRow).join('\n')}</tbody></table>
 <h2>Recent runs</h2>
-<table><thead><tr><th>Finished</th><th>Target</th><th>Probe</th><th>Result</th><th>Duration</th><th>Message</th><th>Steps</th></tr></thead>
+<table><thead><tr><th>Finished</th><th>Target</th><th>Probe</th><th>Depth</th><th>Result</th><th>Duration</th><th>Message</th><th>Steps</th></tr></thead>
 <tbody>${p.runs.map(runRow).join('\n')}</tbody></table>
 </body></html>
 `;

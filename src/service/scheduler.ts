@@ -14,16 +14,20 @@ import type { Browser } from 'playwright-core';
 import { probesFor } from '../config/load.ts';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import type { Logger } from '../log.ts';
-import type { ProbeName, RunResult } from '../model/result.ts';
+import { DEPTHS, type Depth, type ProbeName, type RunResult } from '../model/result.ts';
 import type { JobState } from '../model/job.ts';
 import { STOP_GRACE_SECONDS, type RunRequest } from '../run/runner.ts';
 
 /** What the scheduler hands to the runner (no live progress: the service logs steps instead). */
-export type ScheduledRunRequest = Pick<RunRequest, 'probe' | 'targetName' | 'target' | 'config' | 'browser' | 'signal' | 'logger'>;
+export type ScheduledRunRequest = Pick<
+  RunRequest,
+  'probe' | 'depth' | 'targetName' | 'target' | 'config' | 'browser' | 'signal' | 'logger'
+>;
 export type RunFn = (req: ScheduledRunRequest) => Promise<RunResult>;
 
 export interface Job {
   probe: ProbeName;
+  depth: Depth;
   targetName: string;
   target: TargetConfig;
   intervalSeconds: number;
@@ -49,21 +53,50 @@ export interface SchedulerOptions {
   now?: () => number;
 }
 
-/** Every probe × target pair the config asks for, optionally narrowed to some targets. */
+/** Every probe × target × depth the config asks for, optionally narrowed to some targets. */
 export function jobsFor(config: Config, targets?: string[]): Job[] {
   const names = targets && targets.length > 0 ? targets : Object.keys(config.targets);
   return names.flatMap((name) => {
     const target = config.targets[name];
     if (!target) throw new Error(`unknown target "${name}" (configured: ${Object.keys(config.targets).join(', ')})`);
-    return probesFor(config, name).map((probe) => ({
-      probe,
-      targetName: name,
-      target,
-      intervalSeconds: target.interval ?? config.schedule.interval,
-      jitterSeconds: config.schedule.jitter,
-      deadlineSeconds: target.timeouts.run,
-    }));
+    return probesFor(config, name).flatMap((probe) =>
+      DEPTHS.flatMap((depth) => {
+        const intervalSeconds = intervalOf(config, target, depth);
+        if (intervalSeconds === false) return [];
+        return [
+          {
+            probe,
+            depth,
+            targetName: name,
+            target,
+            intervalSeconds,
+            jitterSeconds: config.schedule.jitter,
+            deadlineSeconds: target.timeouts.run,
+          },
+        ];
+      }),
+    );
   });
+}
+
+/** A depth's interval for a target (its own, else the schedule's), or false when it does not run. */
+export function intervalOf(config: Config, target: TargetConfig, depth: Depth): number | false {
+  if (depth === 'full') return target.interval ?? config.schedule.interval;
+  return target.light ?? config.schedule.light;
+}
+
+/** One line a person reads: what a configuration writes to one target. */
+export function footprintLine(target: string, rowsPerDay: number): string {
+  return `${target}: ${rowsPerDay} upload row(s) a day (one per full run; light runs write nothing)`;
+}
+
+/** Upload rows a configuration writes to each target a day: one per full run of each probe. */
+export function rowsPerDay(config: Config, targets?: string[]): Record<string, number> {
+  const rows: Record<string, number> = {};
+  for (const job of jobsFor(config, targets)) {
+    if (job.depth === 'full') rows[job.targetName] = (rows[job.targetName] ?? 0) + Math.round(86_400 / job.intervalSeconds);
+  }
+  return rows;
 }
 
 class StopSignal extends Error {
@@ -113,7 +146,7 @@ export class Scheduler {
     this.slots = this.jobs.map((job) => ({
       job,
       nextDue: 0,
-      state: { probe: job.probe, target: job.targetName, running: false, runs: 0 },
+      state: { probe: job.probe, depth: job.depth, target: job.targetName, running: false, runs: 0 },
     }));
   }
 
@@ -227,6 +260,7 @@ export class Scheduler {
       const browser = job.probe === 'browser' && this.opts.browser ? await this.opts.browser() : undefined;
       const running = this.opts.run({
         probe: job.probe,
+        depth: job.depth,
         targetName: job.targetName,
         target: job.target,
         config: this.opts.config,
@@ -275,6 +309,7 @@ export class Scheduler {
   private synthetic(job: Job, startedAt: Instant, f: { reason?: RunResult['reason']; message: string }): RunResult {
     return {
       probe: job.probe,
+      depth: job.depth,
       target: job.targetName,
       ok: false,
       reason: f.reason,

@@ -11,8 +11,10 @@ import { createApp } from '../server/app.ts';
 import type { HealthReport } from '../server/health.ts';
 import { VERSION } from '../version.ts';
 import { RecentRuns } from './recent-runs.ts';
-import { Scheduler, type RunFn } from './scheduler.ts';
+import { footprintLine, rowsPerDay, Scheduler, type RunFn } from './scheduler.ts';
 import { WarmBrowser, type BrowserLauncher } from './warm-browser.ts';
+import { launchBrowser } from '../browser/launch.ts';
+import { resolveProxy } from '../config/network.ts';
 
 export interface ServiceOptions {
   config: Config;
@@ -46,6 +48,7 @@ export function runLogFields(r: RunResult): Record<string, unknown> {
   return {
     event: 'run_finished',
     probe: r.probe,
+    depth: r.depth,
     target: r.target,
     result: runResultLabel(r),
     ok: r.ok,
@@ -95,14 +98,17 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const history = new RunHistory(config.history);
   const recent = new RecentRuns(200);
   recent.addAll(await readHistory(history, metrics, logger));
-  const browser = new WarmBrowser(config.browser, logger, opts.launchBrowser);
+  // The proxy (the file's, else the environment's) is resolved at each launch: a relaunch reads a changed secret file.
+  const launch = opts.launchBrowser ?? launchBrowser;
+  const browser = new WarmBrowser(config.browser, logger, async (s) => launch({ ...s, proxy: await resolveProxy(config) }));
 
   const record = async (r: RunResult): Promise<void> => {
     metrics.record(r);
     recent.add(r);
     const fields = runLogFields(r);
-    if (r.ok || r.cancelled) logger.info(fields, `${r.probe} → ${r.target}: ${runResultLabel(r)}`);
-    else logger.warn(fields, `${r.probe} → ${r.target}: ${r.reason ?? 'failure'}: ${r.message}`);
+    const run = `${r.probe} (${r.depth}) → ${r.target}`;
+    if (r.ok || r.cancelled) logger.info(fields, `${run}: ${runResultLabel(r)}`);
+    else logger.warn(fields, `${run}: ${r.reason ?? 'failure'}: ${r.message}`);
     await history.append(r).catch((err: unknown) => logger.error({ event: 'history_write_failed', err }, 'run history not written'));
   };
 
@@ -118,8 +124,10 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     now: opts.now,
   });
   for (const job of scheduler.jobs) {
-    metrics.prepare(job.probe, job.targetName);
-    const lastSuccess = recent.list({ probe: job.probe, target: job.targetName }).find((r) => r.ok && !r.cancelled);
+    metrics.prepare(job.probe, job.depth, job.targetName, job.intervalSeconds);
+    const lastSuccess = recent
+      .list({ probe: job.probe, target: job.targetName })
+      .find((r) => r.depth === job.depth && r.ok && !r.cancelled);
     if (lastSuccess) metrics.restoreLastSuccess(lastSuccess);
   }
 
@@ -161,10 +169,14 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     {
       event: 'service_started',
       url,
-      jobs: scheduler.jobs.map((j) => ({ probe: j.probe, target: j.targetName, intervalSeconds: j.intervalSeconds })),
+      jobs: scheduler.jobs.map((j) => ({ probe: j.probe, depth: j.depth, target: j.targetName, intervalSeconds: j.intervalSeconds })),
+      uploadRowsPerDay: rowsPerDay(config, opts.targets),
     },
     `probe service listening on ${url}`,
   );
+  // What this configuration writes to each target: every full run leaves one upload row that all admins see.
+  for (const [target, rows] of Object.entries(rowsPerDay(config, opts.targets)))
+    logger.info({ event: 'upload_rows_per_day', target, rows }, footprintLine(target, rows));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

@@ -9,12 +9,16 @@ import { JourneyStop } from '../model/stop.ts';
 import { REFUSED_UNREAD } from '../model/observation.ts';
 import { stripQuery } from '../model/url.ts';
 import { capText } from '../model/text.ts';
+import { displayProxy, type Network } from '../config/network.ts';
+import { routeFor } from './agents.ts';
 
 export interface Exchange {
   log: HttpLog;
   /** Seconds one request may take, body included (timeouts.request). */
   timeoutSeconds: number;
   signal: AbortSignal;
+  /** Proxy and trusted authorities (src/config/network.ts); absent: direct, Node's default authorities. */
+  network?: Network;
 }
 
 /** An answer from the target, its body as bytes (never parsed by the HTTP client). */
@@ -30,7 +34,8 @@ export interface Answer {
 const client = axios.create({
   validateStatus: () => true,
   maxRedirects: 0,
-  // Never pick up proxy settings from the environment: the probe talks to the target directly.
+  // axios's own proxy handling is off: the proxy (the file's, else HTTPS_PROXY/NO_PROXY) comes as
+  // an explicit agent per request (src/target/agents.ts), the same settings Chromium gets.
   proxy: false,
   // The body is read as bytes and parsed by the caller: a broken body never becomes a half-parsed value.
   responseType: 'arraybuffer',
@@ -65,6 +70,10 @@ export async function send(ex: Exchange, req: SendOptions): Promise<Answer> {
     maxContentLength: req.maxBytes,
     maxBodyLength: Infinity,
   };
+  const route = routeFor(ex.network, req.url);
+  if (route.httpAgent) config.httpAgent = route.httpAgent;
+  if (route.httpsAgent) config.httpsAgent = route.httpsAgent;
+  const via = route.proxy ? ` via proxy ${displayProxy(route.proxy)}` : '';
   try {
     const res = await client.request<ArrayBuffer>(config);
     ex.log.finish(id, res.status);
@@ -92,7 +101,7 @@ export async function send(ex: Exchange, req: SendOptions): Promise<Answer> {
       });
     }
     const cause = axios.isAxiosError(err) && err.cause instanceof Error ? ((err.cause as NodeJS.ErrnoException).code ?? code) : code;
-    ex.log.finish(id, 0, cause);
+    ex.log.finish(id, 0, `${cause}${via}`);
     throw new JourneyStop({ kind: 'network', side, method, url, code: cause });
   } finally {
     clearTimeout(timer);

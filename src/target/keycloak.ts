@@ -1,7 +1,8 @@
 // Keycloak's token endpoint: the API probe logs in with a resource-owner password grant, as the
-// back end itself does for the bulk_upload service account, and renews its token before it
-// expires (an import queue can be slower than a 5-minute token). Every answer is validated:
-// a token is a non-empty string or the login fails with bad_answer, never a half-token.
+// back end itself does for the bulk_upload service account (or, where the realm allows no
+// password grants, with a confidential client's client_credentials grant), and renews its token
+// before it expires (an import queue can be slower than a 5-minute token). Every answer is
+// validated: a token is a non-empty string or the login fails with bad_answer, never a half-token.
 import { z } from 'zod';
 import { jsonBody, jsonOrUndefined, looksLikeLoginPage, send, unexpected, type Answer, type Exchange } from './http.ts';
 import { JourneyStop } from '../model/stop.ts';
@@ -12,6 +13,8 @@ export interface KeycloakTarget {
   url: string;
   realm: string;
   clientId: string;
+  /** A confidential client's secret, sent with every grant (client_secret_post); none for a public client. */
+  clientSecret?: string;
 }
 
 export function tokenEndpoint(kc: KeycloakTarget): string {
@@ -44,12 +47,14 @@ export const seenTokens = z.object({
 });
 const errorAnswer = z.object({ error: z.string(), error_description: z.string().optional() });
 
-/** A grant's form body: password (login) or refresh_token (renewal). */
+/** A grant's form body: password or client_credentials (login), refresh_token (renewal). */
 type Grant = Record<string, string>;
 
 async function grant(ex: Exchange, kc: KeycloakTarget, form: Grant, maxBytes: number): Promise<Tokens> {
   const url = tokenEndpoint(kc);
-  const body = new URLSearchParams({ client_id: kc.clientId, ...form });
+  const client: Record<string, string> = { client_id: kc.clientId };
+  if (kc.clientSecret !== undefined) client.client_secret = kc.clientSecret;
+  const body = new URLSearchParams({ ...client, ...form });
   const res = await send(ex, {
     method: 'POST',
     url,
@@ -96,10 +101,17 @@ export function passwordGrant(ex: Exchange, kc: KeycloakTarget, username: string
   return grant(ex, kc, { grant_type: 'password', username, password, scope: 'openid' }, maxBytes);
 }
 
+/** The client's own service account's token: `kc` names a confidential client and its secret. */
+export function clientCredentialsGrant(ex: Exchange, kc: KeycloakTarget, maxBytes = 65_536): Promise<Tokens> {
+  return grant(ex, kc, { grant_type: 'client_credentials' }, maxBytes);
+}
+
+/** Who the session logs in as: the test user (password grant), or the client itself (client_credentials, `kc.clientSecret`). */
+export type TokenLogin = { grant: 'password'; username: string; password: string } | { grant: 'client_credentials' };
+
 export interface TokenSessionOptions {
   kc: KeycloakTarget;
-  username: string;
-  password: string;
+  login: TokenLogin;
   maxBytes: number;
   /** Every token obtained is handed here first (the run registers it as a secret). */
   onTokens: (t: Tokens) => void;
@@ -109,8 +121,9 @@ export interface TokenSessionOptions {
 
 /**
  * A logged-in session's access token, renewed before it expires: with the refresh token when
- * there is one, else (or when the refresh is refused) with a new password grant. Renewal starts
- * when a third of the token's life or 30 s is left, whichever is less.
+ * there is one, else (or when the refresh is refused) with a new grant of the same kind (a
+ * client_credentials answer has no refresh token: its renewal is always a new grant). Renewal
+ * starts when a third of the token's life or 30 s is left, whichever is less.
  */
 export class TokenSession {
   private tokens?: Tokens;
@@ -122,9 +135,16 @@ export class TokenSession {
   }
 
   async login(ex: Exchange): Promise<Tokens> {
-    const t = await passwordGrant(ex, this.opts.kc, this.opts.username, this.opts.password, this.opts.maxBytes);
+    const t = await this.newGrant(ex);
     this.keep(t);
     return t;
+  }
+
+  private newGrant(ex: Exchange): Promise<Tokens> {
+    const { kc, login, maxBytes } = this.opts;
+    return login.grant === 'password'
+      ? passwordGrant(ex, kc, login.username, login.password, maxBytes)
+      : clientCredentialsGrant(ex, kc, maxBytes);
   }
 
   /** A token that is still good for a while; renews first when it is about to expire. */
@@ -144,7 +164,7 @@ export class TokenSession {
         throw err;
       });
     }
-    renewed ??= await passwordGrant(ex, this.opts.kc, this.opts.username, this.opts.password, this.opts.maxBytes);
+    renewed ??= await this.newGrant(ex);
     this.keep(renewed);
     return renewed.accessToken;
   }

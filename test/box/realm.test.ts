@@ -5,7 +5,7 @@ import { decodeJwt } from 'jose';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { clearFault } from '../../box/control-client.ts';
 import { REALM_FILE } from '../../box/keycloak.ts';
-import { ADMIN_GROUP, SERVICE_ACCOUNT, TEST_USER, TOKEN_CLIENT_ID, UI_CLIENT_ID } from '../../box/realm.ts';
+import { ADMIN_GROUP, PROBE_CLIENT, SERVICE_ACCOUNT, TEST_USER, TOKEN_CLIENT_ID, UI_CLIENT_ID } from '../../box/realm.ts';
 import { passwordGrant, testUserToken } from '../support/tis-client.ts';
 
 const box = inject('box');
@@ -25,6 +25,7 @@ interface RealmFile {
     firstName: string;
     lastName: string;
     email: string;
+    serviceAccountClientId?: string;
     requiredActions: string[];
     credentials: { value: string }[];
     groups: string[];
@@ -34,6 +35,8 @@ interface RealmFile {
     publicClient: boolean;
     standardFlowEnabled: boolean;
     directAccessGrantsEnabled: boolean;
+    serviceAccountsEnabled: boolean;
+    secret?: string;
     attributes?: Record<string, string>;
   }[];
 }
@@ -50,7 +53,7 @@ describe('realm lin', () => {
     const service = realm.users.find((u) => u.username === SERVICE_ACCOUNT.username)!;
     expect(service.credentials[0]!.value).toBe(SERVICE_ACCOUNT.password);
     // Nothing may stand between a user and the login: no required actions, a complete profile.
-    for (const u of realm.users) {
+    for (const u of realm.users.filter((u) => !u.serviceAccountClientId)) {
       expect(u).toMatchObject({ enabled: true, emailVerified: true, requiredActions: [] });
       expect(u.firstName && u.lastName && u.email).toBeTruthy();
     }
@@ -62,7 +65,35 @@ describe('realm lin', () => {
       standardFlowEnabled: false,
       directAccessGrantsEnabled: true,
     });
+    expect(realm.clients.find((c) => c.clientId === PROBE_CLIENT.clientId)).toMatchObject({
+      publicClient: false,
+      secret: PROBE_CLIENT.secret,
+      standardFlowEnabled: false,
+      directAccessGrantsEnabled: false,
+      serviceAccountsEnabled: true,
+    });
+    expect(realm.users.find((u) => u.serviceAccountClientId === PROBE_CLIENT.clientId)?.username).toBe(PROBE_CLIENT.serviceAccount);
     expect(box.testUser).toEqual({ username: TEST_USER.username, password: TEST_USER.password });
+  });
+
+  it("gives the probe's confidential client a token for its service account (client_credentials), and refuses a wrong secret", async () => {
+    const token = `${box.urls.keycloak}/realms/lin/protocol/openid-connect/token`;
+    const grant = (secret: string) =>
+      axios.post<{ access_token?: string; refresh_token?: string; error?: string }>(
+        token,
+        new URLSearchParams({ grant_type: 'client_credentials', client_id: PROBE_CLIENT.clientId, client_secret: secret }),
+        { validateStatus: () => true },
+      );
+    const ok = await grant(PROBE_CLIENT.secret);
+    expect(ok.status).toBe(200);
+    expect(ok.data.refresh_token).toBeUndefined();
+    const claims = decodeJwt(ok.data.access_token!);
+    expect(claims.preferred_username).toBe(PROBE_CLIENT.serviceAccount);
+    expect(claims.azp).toBe(PROBE_CLIENT.clientId);
+    const wrong = await grant('not-the-secret');
+    expect(wrong.status).toBe(401);
+    // Keycloak 26.7 says unauthorized_client here; older releases (as production may run) invalid_client.
+    expect(['unauthorized_client', 'invalid_client']).toContain(wrong.data.error);
   });
 
   it('issues tokens whose issuer is Keycloak as everyone sees it (the front URL)', async () => {

@@ -53,7 +53,7 @@ async function quickConfig(): Promise<Config> {
   const t = 20;
   return {
     ...base,
-    schedule: { interval: 5, jitter: 1 },
+    schedule: { interval: 5, light: false, jitter: 1 },
     evidence: { dir: join(dir, 'evidence'), keep: 5 },
     history: { file: join(dir, 'history.jsonl'), maxBytes: 5_000_000, keep: 1 },
     browser: { ...base.browser, trace: false },
@@ -219,7 +219,11 @@ describe('alerting with real Prometheus and Alertmanager against TIS in a box', 
     const empty: string[] = [];
     for (const p of panels) {
       for (const expr of p.exprs) {
-        const q = expr.replaceAll('$target', 'box').replaceAll('$probe', '.*').replaceAll('$__rate_interval', '1m');
+        const q = expr
+          .replaceAll('$target', 'box')
+          .replaceAll('$probe', '.*')
+          .replaceAll('$depth', '.*')
+          .replaceAll('$__rate_interval', '1m');
         const series = await prom.queryRange(q, testStart, new Date(), 5);
         if (!series.some((s) => s.values.length > 0)) empty.push(`${p.title}: ${q}`);
       }

@@ -78,6 +78,7 @@ describe('smoke → Pushgateway', () => {
     const now = new Date().toISOString();
     const failed: RunResult = {
       probe: 'browser',
+      depth: 'full',
       target: 'stage',
       ok: false,
       reason: 'auth_rejected',

@@ -15,6 +15,7 @@ import { clearFault, setFault } from '../../box/control-client.ts';
 import { launchBrowser } from '../../src/browser/launch.ts';
 import { scrubTrace } from '../../src/evidence/trace.ts';
 import { openBrowserSession } from '../../probes/browser-session.ts';
+import { anyOf, locate } from '../../probes/locate.ts';
 import { HttpLog } from '../../src/target/http-log.ts';
 import { createLogger } from '../../src/log.ts';
 import { redactor } from '../../src/redact.ts';
@@ -153,10 +154,11 @@ describe('secret scan', () => {
     try {
       const page = session.page;
       await page.goto(`${target.appUrl}${target.uploadsPath}`);
-      await page.fill(target.selectors.loginUsername, box.testUser.username);
-      await page.fill(target.selectors.loginPassword, box.testUser.password);
-      await page.click(target.selectors.loginSubmit);
-      await page.locator(target.selectors.appReady).waitFor();
+      await anyOf(page, target.selectors.loginUsername).first().waitFor();
+      await (await locate(page, target.selectors.loginUsername)).first().fill(box.testUser.username);
+      await (await locate(page, target.selectors.loginPassword)).first().fill(box.testUser.password);
+      await (await locate(page, target.selectors.loginSubmit)).first().click();
+      await anyOf(page, target.selectors.appReady).first().waitFor();
       // keycloak-js has exchanged the code for tokens by the time the table loaded its rows.
       await page.waitForResponse((r) => r.url().includes('/generic-upload/api/status'));
       const raw = join(probes.evidenceDir, 'raw-trace.zip');

@@ -1,9 +1,10 @@
 // The smoke command as a pipeline calls it: exit codes, progress as it goes, JSON on stdout.
 import { execFile } from 'node:child_process';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import JSZip from 'jszip';
 import { describe, expect, inject, it } from 'vitest';
 import type { RunResult } from '../../src/model/result.ts';
 
@@ -69,5 +70,21 @@ describe('bulk-upload-probe smoke', () => {
     const unresolved = await cli(['smoke', '--target', 'box', '--config', noSecret]);
     expect(unresolved.code).toBe(2);
     expect(unresolved.stderr).toContain('targets.box.credentials.password: environment variable BUP_UNSET_PASSWORD_VAR is not set');
+  });
+
+  it('--trace always keeps the trace and evidence folder of a healthy browser run', async () => {
+    const r = await cli(['smoke', '--target', 'box', '--config', box.configPath, '--probe', 'browser', '--trace', 'always', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [result] = JSON.parse(r.stdout) as RunResult[];
+    expect(result).toMatchObject({ probe: 'browser', ok: true });
+    expect(result!.evidenceDir, r.stderr).toBeDefined();
+    const files = await readdir(result!.evidenceDir!);
+    expect(files).toEqual(expect.arrayContaining(['trace.zip', 'screenshot.png', 'result.json', 'network.json', 'probe.log']));
+    expect(r.stderr).toContain(`evidence: ${result!.evidenceDir}`);
+    // The kept trace is scrubbed as a failed run's is.
+    const zip = await JSZip.loadAsync(await readFile(join(result!.evidenceDir!, 'trace.zip')));
+    for (const entry of Object.values(zip.files)) {
+      if (!entry.dir) expect((await entry.async('string')).includes(box.testUser.password), entry.name).toBe(false);
+    }
   });
 });

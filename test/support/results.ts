@@ -2,11 +2,13 @@
 // RunResults as a runner would produce them.
 import { configSchema, type Config } from '../../src/config/schema.ts';
 import type { FailureReason } from '../../src/model/failures.ts';
-import type { ProbeName, RunResult } from '../../src/model/result.ts';
+import type { Depth, ProbeName, RunResult } from '../../src/model/result.ts';
 
 export function testConfig(over: {
   historyFile: string;
   interval?: number;
+  /** Light runs' interval; none unless given (the suites count full runs). */
+  light?: number | false;
   jitter?: number;
   runDeadline?: number;
   targets?: string[];
@@ -21,13 +23,14 @@ export function testConfig(over: {
     targets: Object.fromEntries((over.targets ?? ['box']).map((n) => [n, target(n)])),
   });
   // Intervals and deadlines far below what the file allows keep the tests fast: set after parsing.
-  config.schedule = { interval: over.interval ?? 60, jitter: over.jitter ?? 0.001 };
+  config.schedule = { interval: over.interval ?? 60, light: over.light ?? false, jitter: over.jitter ?? 0.001 };
   for (const t of Object.values(config.targets)) t.timeouts = { ...t.timeouts, run: over.runDeadline ?? 30 };
   return config;
 }
 
 export function fakeResult(f: {
   probe?: ProbeName;
+  depth?: Depth;
   target?: string;
   ok?: boolean;
   reason?: FailureReason;
@@ -42,6 +45,7 @@ export function fakeResult(f: {
   const ok = f.ok ?? !f.reason;
   return {
     probe: f.probe ?? 'api',
+    depth: f.depth ?? 'full',
     target: f.target ?? 'box',
     ok,
     cancelled: f.cancelled,

@@ -36,7 +36,7 @@ const lines = (s: string) => s.split('\n').filter((l) => l !== '');
 // Each case starts the CLI afresh (a few seconds each on a busy machine).
 describe('bulk-upload-probe usage errors', { timeout: 120_000 }, () => {
   const cases: [string, string[], RegExp][] = [
-    ['no command', [], /^error: missing command: check-config, smoke, serve/],
+    ['no command', [], /^error: missing command: check-config, smoke, doctor, serve/],
     ['an unknown command', ['smok'], /^error: unknown command 'smok' \(Did you mean smoke\?\)$/],
     ['an unknown option', ['--colour'], /^error: unknown option '--colour'$/],
     ['an unknown option of a command', ['smoke', '--target', 'box', '--colour'], /^error: unknown option '--colour'$/],
@@ -50,6 +50,18 @@ describe('bulk-upload-probe usage errors', { timeout: 120_000 }, () => {
     ['a port out of range', ['serve', '--port', '70000'], /argument '70000' is invalid/],
     ['an empty port', ['serve', '--port', ''], /argument '' is invalid/],
     ['a stray argument', ['check-config', 'extra'], /^error: too many arguments for 'check-config'/],
+    [
+      'a --slow-mo that is not milliseconds',
+      ['smoke', '--target', 'box', '--slow-mo', '1s'],
+      /argument '1s' is invalid\. Not a number of milliseconds/,
+    ],
+    [
+      'an unknown --trace',
+      ['smoke', '--target', 'box', '--trace', 'never'],
+      /argument 'never' is invalid\. Allowed choices are on-failure, always\.$/,
+    ],
+    ['doctor without --target', ['doctor'], /^error: required option '-t, --target <name>' not specified$/],
+    ['doctor with an unknown option', ['doctor', '--target', 'box', '--uplaod'], /^error: unknown option '--uplaod'/],
   ];
 
   it.concurrent.each(cases)('%s: exit 2 and one line on stderr', async (_name, args, message) => {

@@ -42,7 +42,7 @@ describe('loadConfig', () => {
   it('loads YAML with the schema defaults filled in and relative paths anchored at the file', async () => {
     const c = await loadConfig(await file('c.yaml', MINIMAL));
     expect(c.targets.box!.uploadsPath).toBe('/admin/uploads');
-    expect(c.targets.box!.selectors.loginUsername).toBe('#username');
+    expect(c.targets.box!.selectors.loginUsername).toContain('#username');
     expect(c.targets.box!.timeouts.run).toBe(180);
     expect(c.evidence.dir).toBe(join(dir, 'evidence'));
     expect(probesFor(c, 'box')).toEqual(['browser', 'api']);
@@ -157,7 +157,7 @@ targets:
 `,
       ),
     );
-    expect(c.schedule).toEqual({ interval: 86_400, jitter: 0 });
+    expect(c.schedule).toEqual({ interval: 86_400, light: 60, jitter: 0 });
     expect(c.targets.prod!.interval).toBe(1);
     expect(c.targets.prod!.canary.pollInterval).toBe(0.2);
     expect(c.targets.prod!.timeouts).toMatchObject({ run: 21_600, request: 1, login: 3600, upload: 5, importFinished: 60 });

@@ -22,6 +22,7 @@ describe('Grafana dashboard', () => {
       'bulk_upload_probe_canary_import_duration_seconds_bucket',
       'bulk_upload_probe_last_success_timestamp_seconds',
       'bulk_upload_probe_target_responses_total',
+      'bulk_upload_probe_real_uploads_ended_total',
     ])
       expect(all).toContain(family);
   });
@@ -36,6 +37,6 @@ describe('Grafana dashboard', () => {
         if (!e.includes('build_info')) expect(e, p.title).toContain('target=~"$target"');
       }
     }
-    expect(committed.templating?.list?.map((v) => v.name)).toEqual(['datasource', 'target', 'probe']);
+    expect(committed.templating?.list?.map((v) => v.name)).toEqual(['datasource', 'target', 'probe', 'depth']);
   });
 });

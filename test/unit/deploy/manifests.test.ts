@@ -1,28 +1,12 @@
 // The deployment files cannot run here; they are held to what can be checked: valid YAML,
 // a configuration the probe accepts, and the pieces agreeing with each other and the service.
-import { readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { parseAllDocuments, parse } from 'yaml';
+// Security and durability (Pod Security, read-only root, the volume, the image): security.test.ts.
+import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configSchema } from '../../../src/config/schema.ts';
+import { kubernetesManifests } from './files.ts';
 
-const k8s = fileURLToPath(new URL('../../../deploy/kubernetes/', import.meta.url));
-type Doc = {
-  apiVersion: string;
-  kind: string;
-  metadata?: { name: string; labels?: Record<string, string> };
-  spec?: any;
-  data?: Record<string, string>;
-  resources?: string[];
-};
-
-const docs: Record<string, Doc> = {};
-for (const f of readdirSync(k8s).filter((f) => f.endsWith('.yaml'))) {
-  const all = parseAllDocuments(readFileSync(`${k8s}${f}`, 'utf8'));
-  for (const d of all) expect(d.errors, f).toEqual([]);
-  expect(all, f).toHaveLength(1);
-  docs[f] = all[0]!.toJS() as Doc;
-}
+const docs = kubernetesManifests();
 
 describe('Kubernetes manifests', () => {
   it('are single, valid YAML documents with apiVersion and kind, all listed in the kustomization', () => {
@@ -76,19 +60,12 @@ describe('Kubernetes manifests', () => {
   it('schedule a smoke run that pushes to a Pushgateway', () => {
     const cj = docs['cronjob-smoke.yaml']!.spec;
     expect(cj.schedule).toMatch(/^\S+ \S+ \S+ \S+ \S+$/);
-    const args: string[] = cj.jobTemplate.spec.template.spec.containers[0].args;
-    expect(args[0]).toBe('smoke');
-    expect(args).toContain('--pushgateway');
-  });
-});
-
-describe('container image definition', () => {
-  const file = readFileSync(fileURLToPath(new URL('../../../deploy/container/Containerfile', import.meta.url)), 'utf8');
-  it('installs Debian chromium and runs serve as a non-root user', () => {
-    expect(file).toMatch(/^FROM node:20-bookworm/m);
-    expect(file).toMatch(/apt-get install .*chromium/);
-    expect(file).toMatch(/^USER node$/m);
-    expect(file).toMatch(/^ENTRYPOINT \["node", "bin\/bulk-upload-probe.js"\]$/m);
-    expect(file).toMatch(/^CMD \["serve"/m);
+    const smoke = cj.jobTemplate.spec.template.spec.containers[0];
+    expect(smoke.args[0]).toBe('smoke');
+    expect(smoke.args).toContain('--pushgateway');
+    // The same image and the same credentials as the service.
+    const probe = docs['deployment.yaml']!.spec.template.spec.containers[0];
+    expect(smoke.image).toBe(probe.image);
+    expect(smoke.env).toEqual(probe.env);
   });
 });

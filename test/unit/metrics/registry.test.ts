@@ -16,18 +16,18 @@ async function sample(m: ProbeMetrics, name: string, labels: Record<string, stri
 describe('ProbeMetrics', () => {
   it('creates every failure reason, run result and status class at 0 before any run', async () => {
     const m = new ProbeMetrics();
-    m.prepare('browser', 'box');
-    m.prepare('api', 'box');
+    m.prepare('browser', 'full', 'box');
+    m.prepare('api', 'full', 'box');
     const text = await m.metrics();
     for (const probe of ['browser', 'api']) {
       for (const reason of FAILURE_REASONS) {
-        expect(text).toContain(`bulk_upload_probe_failures_total{probe="${probe}",target="box",reason="${reason}"} 0`);
-        expect(text).toContain(`bulk_upload_probe_failure_reason{probe="${probe}",target="box",reason="${reason}"} 0`);
+        expect(text).toContain(`bulk_upload_probe_failures_total{probe="${probe}",depth="full",target="box",reason="${reason}"} 0`);
+        expect(text).toContain(`bulk_upload_probe_failure_reason{probe="${probe}",depth="full",target="box",reason="${reason}"} 0`);
       }
       for (const result of ['success', 'failure', 'cancelled'])
-        expect(text).toContain(`bulk_upload_probe_runs_total{probe="${probe}",target="box",result="${result}"} 0`);
+        expect(text).toContain(`bulk_upload_probe_runs_total{probe="${probe}",depth="full",target="box",result="${result}"} 0`);
       for (const cc of STATUS_CLASSES)
-        expect(text).toContain(`bulk_upload_probe_target_responses_total{probe="${probe}",target="box",code_class="${cc}"} 0`);
+        expect(text).toContain(`bulk_upload_probe_target_responses_total{probe="${probe}",depth="full",target="box",code_class="${cc}"} 0`);
     }
     // Unknown until the first run: no success/last-run series yet (absence is not failure).
     expect(text).not.toMatch(/^bulk_upload_probe_success\{/m);
@@ -37,7 +37,7 @@ describe('ProbeMetrics', () => {
 
   it('records a success: gauge 1, timestamps, durations, responses, canary histograms', async () => {
     const m = new ProbeMetrics();
-    m.prepare('api', 'box');
+    m.prepare('api', 'full', 'box');
     const at = new Date('2026-11-25T10:00:00Z');
     m.record(fakeResult({ ok: true, at, durationSeconds: 6, queueWaitSeconds: 1.5, importSeconds: 0.8 }));
     const l = { probe: 'api', target: 'box' };
@@ -47,16 +47,16 @@ describe('ProbeMetrics', () => {
     expect(await sample(m, 'bulk_upload_probe_runs_total', { ...l, result: 'success' })).toBe(1);
     expect(await sample(m, 'bulk_upload_probe_target_responses_total', { ...l, code_class: '2xx' })).toBe(5);
     const text = await m.metrics();
-    expect(text).toContain('bulk_upload_probe_run_duration_seconds_bucket{le="5",probe="api",target="box"} 0');
-    expect(text).toContain('bulk_upload_probe_run_duration_seconds_bucket{le="8",probe="api",target="box"} 1');
-    expect(text).toContain('bulk_upload_probe_step_duration_seconds_sum{probe="api",target="box",step="login"} 0.7');
+    expect(text).toContain('bulk_upload_probe_run_duration_seconds_bucket{le="5",probe="api",depth="full",target="box"} 0');
+    expect(text).toContain('bulk_upload_probe_run_duration_seconds_bucket{le="8",probe="api",depth="full",target="box"} 1');
+    expect(text).toContain('bulk_upload_probe_step_duration_seconds_sum{probe="api",depth="full",target="box",step="login"} 0.7');
     expect(text).toContain('bulk_upload_probe_canary_queue_wait_seconds_sum{probe="api",target="box"} 1.5');
     expect(text).toContain('bulk_upload_probe_canary_import_duration_seconds_count{probe="api",target="box"} 1');
   });
 
   it('records a failure by reason and keeps the last success time', async () => {
     const m = new ProbeMetrics();
-    m.prepare('browser', 'box');
+    m.prepare('browser', 'full', 'box');
     const l = { probe: 'browser', target: 'box' };
     m.record(fakeResult({ probe: 'browser', ok: true, at: new Date('2026-11-25T10:00:00Z') }));
     m.record(fakeResult({ probe: 'browser', reason: 'auth_rejected', at: new Date('2026-11-25T10:01:00Z') }));
@@ -71,7 +71,7 @@ describe('ProbeMetrics', () => {
 
   it('marks the reason of the latest failure, moves it when the reason changes, clears it on success', async () => {
     const m = new ProbeMetrics();
-    m.prepare('api', 'box');
+    m.prepare('api', 'full', 'box');
     const l = { probe: 'api', target: 'box' };
     const current = async () => {
       const g = await m.registry.getSingleMetric('bulk_upload_probe_failure_reason')!.get();
@@ -91,7 +91,7 @@ describe('ProbeMetrics', () => {
 
   it('counts a cancelled run without touching success, timestamps or failures', async () => {
     const m = new ProbeMetrics();
-    m.prepare('api', 'box');
+    m.prepare('api', 'full', 'box');
     const l = { probe: 'api', target: 'box' };
     m.record(fakeResult({ ok: true, at: new Date('2026-11-25T10:00:00Z') }));
     m.record({ ...fakeResult({ reason: 'timeout', at: new Date('2026-11-25T10:05:00Z') }), cancelled: true });
@@ -103,13 +103,13 @@ describe('ProbeMetrics', () => {
 
   it('counts failed runs whose evidence could not be written, from 0', async () => {
     const m = new ProbeMetrics();
-    m.prepare('api', 'box');
-    m.prepare('browser', 'box');
+    m.prepare('api', 'full', 'box');
+    m.prepare('browser', 'full', 'box');
     const l = { probe: 'browser', target: 'box' };
     const text = await m.metrics();
     expect(text).toContain('# TYPE bulk_upload_probe_evidence_write_failures_total counter');
-    expect(text).toContain('bulk_upload_probe_evidence_write_failures_total{probe="browser",target="box"} 0');
-    expect(text).toContain('bulk_upload_probe_evidence_write_failures_total{probe="api",target="box"} 0');
+    expect(text).toContain('bulk_upload_probe_evidence_write_failures_total{probe="browser",depth="full",target="box"} 0');
+    expect(text).toContain('bulk_upload_probe_evidence_write_failures_total{probe="api",depth="full",target="box"} 0');
     m.record(fakeResult({ probe: 'browser', reason: 'server_error' }));
     expect(await sample(m, 'bulk_upload_probe_evidence_write_failures_total', l)).toBe(0);
     m.record({ ...fakeResult({ probe: 'browser', reason: 'server_error' }), evidenceError: 'ENOSPC: no space left on device' });
@@ -128,29 +128,29 @@ describe('ProbeMetrics', () => {
 
   it('pre-creates step histograms only for the steps each probe has', async () => {
     const m = new ProbeMetrics();
-    m.prepare('api', 'box');
-    m.prepare('browser', 'box');
+    m.prepare('api', 'full', 'box');
+    m.prepare('browser', 'full', 'box');
     const text = await m.metrics();
     expect(PROBE_STEPS.api).not.toContain('open_page');
-    expect(text).toContain('bulk_upload_probe_step_duration_seconds_count{probe="api",target="box",step="list_uploads"} 0');
-    expect(text).not.toContain('step_duration_seconds_count{probe="api",target="box",step="open_page"}');
-    expect(text).toContain('bulk_upload_probe_step_duration_seconds_count{probe="browser",target="box",step="open_page"} 0');
+    expect(text).toContain('bulk_upload_probe_step_duration_seconds_count{probe="api",depth="full",target="box",step="list_uploads"} 0');
+    expect(text).not.toContain('step_duration_seconds_count{probe="api",depth="full",target="box",step="open_page"}');
+    expect(text).toContain('bulk_upload_probe_step_duration_seconds_count{probe="browser",depth="full",target="box",step="open_page"} 0');
   });
 
   it('uses only the allowed low-cardinality labels', async () => {
     const m = new ProbeMetrics();
-    m.prepare('api', 'box');
+    m.prepare('api', 'full', 'box');
     m.record(fakeResult({ reason: 'server_error', queueWaitSeconds: 2, importSeconds: 1 }));
-    const allowed = new Set(['probe', 'target', 'step', 'reason', 'result', 'code_class', 'le', 'version']);
+    const allowed = new Set(['probe', 'depth', 'target', 'step', 'reason', 'result', 'code_class', 'outcome', 'le', 'version']);
     const families = (await m.registry.getMetricsAsJSON()).filter((f) => f.name.startsWith(METRIC_PREFIX));
-    expect(families.length).toBe(14);
+    expect(families.length).toBe(17);
     for (const f of families)
       for (const v of f.values) for (const k of Object.keys(v.labels)) expect(allowed.has(k), `${f.name} label ${k}`).toBe(true);
   });
 
   it('passes promtool check metrics, before and after runs, with process metrics too', async () => {
     const m = new ProbeMetrics({ processMetrics: true });
-    m.prepare('api', 'box');
+    m.prepare('api', 'full', 'box');
     expect(lintComplaints(await m.metrics(), METRIC_PREFIX)).toEqual([]);
     m.record(fakeResult({ reason: 'queue_stalled', queueWaitSeconds: 90 }));
     m.record(fakeResult({ ok: true, queueWaitSeconds: 1, importSeconds: 2 }));

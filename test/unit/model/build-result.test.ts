@@ -9,11 +9,13 @@ const T0 = Date.parse('2026-11-27T10:00:00.000Z');
 function record(over: Partial<RunRecord['observation']> = {}): RunRecord {
   return {
     probe: 'api',
+    depth: 'full',
     target: 'box',
     startedMs: T0,
     finishedMs: T0 + 12_500,
     observation: {
       probe: 'api',
+      depth: 'full',
       http: [],
       pending: [],
       expectedReason: EXPECTED,
@@ -69,7 +71,14 @@ describe('buildResult', () => {
   });
 
   it('a run the runner could not finish is a probe_error without steps', () => {
-    const r = probeErrorResult({ probe: 'browser', target: 'box', startedMs: T0, finishedMs: T0 + 1000, message: 'runner fault' });
+    const r = probeErrorResult({
+      probe: 'browser',
+      depth: 'full',
+      target: 'box',
+      startedMs: T0,
+      finishedMs: T0 + 1000,
+      message: 'runner fault',
+    });
     expect(r).toMatchObject({ ok: false, reason: 'probe_error', message: 'runner fault', steps: [], durationSeconds: 1 });
   });
 });

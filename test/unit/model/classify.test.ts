@@ -32,6 +32,7 @@ function ev(
 function healthy(over: Partial<Observation> = {}): Observation {
   return {
     probe: 'api',
+    depth: 'full',
     http: [
       ev('keycloak', 'POST', `${KC}/token`, 200, 'login'),
       ev('app', 'GET', `${API}/status`, 200, 'list_uploads'),
@@ -90,6 +91,15 @@ describe('classify', () => {
       expect(
         classify(stopped('login', { kind: 'login_rejected', text: 'Account is disabled, contact your administrator.' })),
       ).toMatchObject({ reason: 'login_failed' });
+    });
+
+    it('login_failed: Keycloak shows a page instead of the app (a required action), in its own words', () => {
+      const what = 'Keycloak asks the test user to update the password (required action UPDATE_PASSWORD) before the app';
+      expect(classify(stopped('login', { kind: 'keycloak_page', what }))).toMatchObject({
+        ok: false,
+        reason: 'login_failed',
+        message: what,
+      });
     });
 
     it('401 DURING login (Keycloak) is login_failed, 401 AFTER it (API) is auth_rejected', () => {

@@ -14,6 +14,7 @@ const base = {
 const healthy: RunResult = {
   ...base,
   probe: 'api',
+  depth: 'full',
   target: 'box',
   ok: true,
   durationSeconds: 1.6,
@@ -24,6 +25,7 @@ const healthy: RunResult = {
 const failed: RunResult = {
   ...base,
   probe: 'browser',
+  depth: 'full',
   target: 'box',
   ok: false,
   durationSeconds: 1.3,

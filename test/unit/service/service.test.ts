@@ -97,10 +97,12 @@ describe('probe service', () => {
     const metrics = await http.get(`${service.url}/metrics`);
     expect(metrics.status).toBe(200);
     expect(metrics.headers['content-type']).toMatch(/text\/plain/);
-    expect(metrics.data).toMatch(/^bulk_upload_probe_success\{probe="browser",target="box"\} 1$/m);
-    expect(metrics.data).toMatch(/^bulk_upload_probe_success\{probe="api",target="box"\} 0$/m);
-    expect(metrics.data).toMatch(/^bulk_upload_probe_failures_total\{probe="api",target="box",reason="auth_rejected"\} [1-9]\d*$/m);
-    expect(metrics.data).toMatch(/^bulk_upload_probe_failures_total\{probe="api",target="box",reason="import_failed"\} 0$/m);
+    expect(metrics.data).toMatch(/^bulk_upload_probe_success\{probe="browser",depth="full",target="box"\} 1$/m);
+    expect(metrics.data).toMatch(/^bulk_upload_probe_success\{probe="api",depth="full",target="box"\} 0$/m);
+    expect(metrics.data).toMatch(
+      /^bulk_upload_probe_failures_total\{probe="api",depth="full",target="box",reason="auth_rejected"\} [1-9]\d*$/m,
+    );
+    expect(metrics.data).toMatch(/^bulk_upload_probe_failures_total\{probe="api",depth="full",target="box",reason="import_failed"\} 0$/m);
     expect(metrics.data).toMatch(/^process_cpu_seconds_total /m);
     expect(lintComplaints(metrics.data as string, 'bulk_upload_probe_')).toEqual([]);
 
@@ -174,7 +176,7 @@ describe('probe service', () => {
     // The time of the last success survives the restart; the api probe never succeeded.
     const metrics = (await http.get(`${service.url}/metrics`)).data as string;
     expect(metrics).toContain(
-      `bulk_upload_probe_last_success_timestamp_seconds{probe="browser",target="box"} ${Date.parse(before.finishedAt) / 1000}`,
+      `bulk_upload_probe_last_success_timestamp_seconds{probe="browser",depth="full",target="box"} ${Date.parse(before.finishedAt) / 1000}`,
     );
     expect(metrics).not.toContain('bulk_upload_probe_last_success_timestamp_seconds{probe="api"');
     expect(metrics).not.toMatch(/^bulk_upload_probe_success\{/m);
