@@ -365,34 +365,14 @@ class PageDoctor {
   }
 
   private push(page: DoctorPage, field: keyof Selectors, selector: readonly string[], part: Partial<DoctorCheck>): DoctorCheck {
-    const check: DoctorCheck = {
-      field: `selectors.${field}`,
-      page,
-      configured: [...selector],
-      verdict: 'not_checked',
-      count: 0,
-      visible: 0,
-      alternatives: [],
-      suggestions: [],
-      ...part,
-    };
+    const check = newCheck(`selectors.${field}`, page, [...selector], part);
     if (OPTIONAL[field] && !check.optional) check.optional = OPTIONAL[field];
     this.report.checks.push(check);
     return check;
   }
 
   private pushColumn(c: keyof Columns, part: Partial<DoctorCheck>): DoctorCheck {
-    const check: DoctorCheck = {
-      field: `columns.${c}`,
-      page: 'app',
-      configured: [this.target.columns[c]],
-      verdict: 'not_checked',
-      count: 0,
-      visible: 0,
-      alternatives: [],
-      suggestions: [],
-      ...part,
-    };
+    const check = newCheck(`columns.${c}`, 'app', [this.target.columns[c]], part);
     this.report.checks.push(check);
     return check;
   }
@@ -688,4 +668,9 @@ async function outline(loc: Locator, label: string, colour: string, where: 'abov
       [label, colour, where] as const,
     )
     .catch(() => {});
+}
+
+/** A check not yet made, with what is known of it. */
+function newCheck(field: string, page: DoctorPage, configured: string[], part: Partial<DoctorCheck>): DoctorCheck {
+  return { field, page, configured, verdict: 'not_checked', count: 0, visible: 0, alternatives: [], suggestions: [], ...part };
 }
