@@ -11,7 +11,7 @@ import { formatResult, formatStep, formatVerdict } from '../report/console.ts';
 import { toJson } from '../report/json.ts';
 import { toJUnitXml } from '../report/junit.ts';
 import { displayUrl } from '../model/url.ts';
-import { PROBE_NAMES, type ProbeName, type RunResult } from '../model/result.ts';
+import { DEPTHS, PROBE_NAMES, type Depth, type ProbeName, type RunResult } from '../model/result.ts';
 import { runProbe, type KeepEvidence } from '../run/runner.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { parseHttpUrl, parseProbe, parseSlowMo, usageErrors } from './usage.ts';
@@ -33,6 +33,8 @@ interface SmokeOptions {
   slowMo?: number;
   /** When the evidence folder (with the trace) is kept. */
   trace?: KeepEvidence;
+  /** Full (default) or light runs. */
+  depth?: Depth;
 }
 
 export function register(program: Command): void {
@@ -53,6 +55,14 @@ export function register(program: Command): void {
     .option('--pushgateway <url>', 'push the results to this Prometheus Pushgateway', parseHttpUrl)
     .option('--headed', 'show the browser window (for a person at a desktop; needs a display)')
     .option('--slow-mo <ms>', 'wait this many milliseconds between browser actions, to watch them', parseSlowMo)
+    .addOption(
+      new Option(
+        '--depth <depth>',
+        'full: the whole canary chain (one upload row per probe); light: log in and check the answers, upload nothing',
+      )
+        .choices(DEPTHS)
+        .default('full'),
+    )
     .addOption(
       new Option('--trace <when>', 'keep the trace and evidence folder on failure only, or always (a healthy run too)')
         .choices(['on-failure', 'always'])
@@ -82,13 +92,15 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
   process.once('SIGTERM', onSignal);
   const logger = process.env.LOG_LEVEL ? createLogger({ level: process.env.LOG_LEVEL }) : undefined;
 
-  say(`smoke run: target ${opts.target} (${new URL(target.uploadsPath, target.appUrl)}), probes ${probes.join(', ')}`);
+  const depth = opts.depth === 'light' ? ', light (nothing uploaded)' : '';
+  say(`smoke run: target ${opts.target} (${new URL(target.uploadsPath, target.appUrl)}), probes ${probes.join(', ')}${depth}`);
   const results: RunResult[] = [];
   try {
     for (const probe of probes) {
       if (abort.signal.aborted) break;
       const result = await runProbe({
         probe,
+        depth: opts.depth ?? 'full',
         targetName: opts.target,
         target,
         config: runConfig,

@@ -41,6 +41,15 @@ describe('bulk-upload-probe smoke', () => {
     expect(lines.at(-1)).toBe('verdict: box HEALTHY (api passed)');
   });
 
+  it('--depth light: both probes log in and check the answers, nothing uploaded, exit 0', async () => {
+    const r = await cli(['smoke', '--target', 'box', '--config', box.configPath, '--depth', 'light', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const results = JSON.parse(r.stdout) as RunResult[];
+    expect(results.map((x) => `${x.probe}/${x.depth}/${x.ok}`)).toEqual(['browser/light/true', 'api/light/true']);
+    expect(results.every((x) => x.canary === undefined)).toBe(true);
+    expect(r.stderr).toContain('light (nothing uploaded)');
+  });
+
   it('--json keeps stdout to the RunResult array and progress on stderr', async () => {
     const r = await cli(['smoke', '--target', 'box', '--config', box.configPath, '--probe', 'api', '--json']);
     expect(r.code, r.stderr).toBe(0);

@@ -83,3 +83,15 @@ describe('check-config and the proxy', () => {
     expect(ca.err).toMatch(/tls\.caFile: cannot read .*missing-ca\.pem: ENOENT/);
   });
 });
+
+describe('check-config and the footprint', () => {
+  it('prints each target’s depths and the upload rows a day the configuration writes to it', async () => {
+    const r = await check(
+      `schedule: { interval: 15m, light: 1m }\n${TARGETS.replace('  prod:', '  prod:\n    interval: 30m\n    light: false')}`,
+    );
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toContain('schedule full every 900 s, light every 60 s');
+    expect(r.out).toMatch(/target box[\s\S]*full every 900 s, light every 60 s[\s\S]*writes +192 upload row\(s\) a day/);
+    expect(r.out).toMatch(/target prod[\s\S]*full every 1800 s, no light runs[\s\S]*writes +96 upload row\(s\) a day/);
+  });
+});
