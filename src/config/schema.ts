@@ -288,11 +288,17 @@ export const configSchema = z
         interval: scheduleInterval.default(900),
         /** Light runs (log in, check the answers, upload nothing) every this often, or false for none. */
         light: lightInterval.default(60),
+        /**
+         * After a failed run, the job's next run comes this soon when that is sooner than its interval
+         * (false: never sooner). One flaky full run then clears within a minute, before any alert's
+         * `for:` has passed, and a real outage is confirmed by a second run.
+         */
+        retry: lightInterval.default(60),
         /** Up to this much random delay is added to each run's start. */
         jitter: duration(0, 3600).default(5),
       })
       .strict()
-      .default({ interval: 900, light: 60, jitter: 5 }),
+      .default({ interval: 900, light: 60, retry: 60, jitter: 5 }),
     evidence: z
       .object({
         dir: z.string().min(1).default('./evidence'),

@@ -90,7 +90,7 @@ export function footprintLine(target: string, rowsPerDay: number): string {
   return `${target}: ${rowsPerDay} upload row(s) a day (one per full run; light runs write nothing)`;
 }
 
-/** Upload rows a configuration writes to each target a day: one per full run of each probe. */
+/** Upload rows a configuration writes to each target a day: one per full run of each probe (retries after failures aside). */
 export function rowsPerDay(config: Config, targets?: string[]): Record<string, number> {
   const rows: Record<string, number> = {};
   for (const job of jobsFor(config, targets)) {
@@ -215,6 +215,13 @@ export class Scheduler {
     return new Date(Date.now() + (mono - this.now()));
   }
 
+  /** Seconds from one start to the next: the interval, or the retry after a failed run when sooner. */
+  private waitSeconds(job: Job, result: RunResult): number {
+    const retry = this.opts.config.schedule.retry;
+    const failed = !result.ok && !result.cancelled;
+    return failed && retry !== false ? Math.min(job.intervalSeconds, retry) : job.intervalSeconds;
+  }
+
   private jitterMs(job: Job): number {
     return this.random() * job.jitterSeconds * 1000;
   }
@@ -240,8 +247,9 @@ export class Scheduler {
       } catch (e) {
         this.opts.logger?.error({ event: 'record_failed', err: e }, 'recording a run result failed');
       }
-      // Next start: one interval after this start, or right after this run if it overran.
-      this.setNext(s, Math.max(started.mono + s.job.intervalSeconds * 1000, this.now()) + this.jitterMs(s.job));
+      // Next start: one interval after this start (sooner after a failure, to confirm it), or
+      // right after this run if it overran.
+      this.setNext(s, Math.max(started.mono + this.waitSeconds(s.job, result) * 1000, this.now()) + this.jitterMs(s.job));
       s.inFlight = undefined;
     });
     s.inFlight = { controller, started, done };

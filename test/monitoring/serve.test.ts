@@ -28,7 +28,7 @@ beforeAll(async () => {
     configFile,
     stringify({
       ...config,
-      schedule: { interval: 5, light: false, jitter: 1 },
+      schedule: { interval: 5, light: false, retry: false, jitter: 1 },
       history: { file: join(dir, 'history.jsonl'), maxBytes: 1_000_000, keep: 1 },
       evidence: { dir: join(dir, 'evidence'), keep: 3 },
     }),

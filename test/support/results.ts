@@ -9,6 +9,8 @@ export function testConfig(over: {
   interval?: number;
   /** Light runs' interval; none unless given (the suites count full runs). */
   light?: number | false;
+  /** Retry after a failed run; none unless given. */
+  retry?: number | false;
   jitter?: number;
   runDeadline?: number;
   targets?: string[];
@@ -23,7 +25,7 @@ export function testConfig(over: {
     targets: Object.fromEntries((over.targets ?? ['box']).map((n) => [n, target(n)])),
   });
   // Intervals and deadlines far below what the file allows keep the tests fast: set after parsing.
-  config.schedule = { interval: over.interval ?? 60, light: over.light ?? false, jitter: over.jitter ?? 0.001 };
+  config.schedule = { interval: over.interval ?? 60, light: over.light ?? false, retry: over.retry ?? false, jitter: over.jitter ?? 0.001 };
   for (const t of Object.values(config.targets)) t.timeouts = { ...t.timeouts, run: over.runDeadline ?? 30 };
   return config;
 }

@@ -357,6 +357,41 @@ describe('Scheduler', () => {
     }
   });
 
+  it('after a failed run, the next comes after the retry when that is sooner than the interval', async () => {
+    let mono = 0;
+    const config = { ...cfg({ interval: 900, retry: 60 }), probes: ['api' as const] };
+    let calls = 0;
+    const s = new Scheduler({
+      config,
+      now: () => mono,
+      // The first run fails, the rest pass.
+      run: async (req) => {
+        calls++;
+        return fakeResult({ probe: req.probe, ...(calls === 1 ? { reason: 'import_failed' as const } : { ok: true }) });
+      },
+      onResult: () => undefined,
+      tickMs: 5,
+      random: () => 0,
+    });
+    try {
+      s.start();
+      await until(() => calls === 1 && s.states()[0]!.nextRunAt !== undefined);
+      mono += 59_000;
+      await sleep(50);
+      expect(calls).toBe(1);
+      mono += 1_000;
+      await until(() => calls === 2 && s.states()[0]!.nextRunAt !== undefined);
+      // Healthy again: back to the interval.
+      mono += 60_000;
+      await sleep(50);
+      expect(calls).toBe(2);
+      mono += 840_000;
+      await until(() => calls === 3);
+    } finally {
+      await s.stop();
+    }
+  });
+
   it('ticks while running (what /healthz watches)', async () => {
     const s = new Scheduler({ config: cfg({ interval: 60 }), run: fakeRunner(5).run, onResult: () => undefined, tickMs: 10 });
     expect(s.lastTickAt).toBe(0);
