@@ -196,7 +196,7 @@ describe('alerting with real Prometheus and Alertmanager against TIS in a box', 
 
   it('the real service exposes metrics promtool has nothing to say about, and both probes pass on a healthy box', async () => {
     const text = (await axios.get<string>(`${service!.url}/metrics`)).data;
-    expect(text).toContain('bulk_upload_probe_failures_total{probe="browser",target="box",reason="auth_rejected"} 0');
+    expect(text).toContain('bulk_upload_probe_failures_total{probe="browser",depth="full",target="box",reason="auth_rejected"} 0');
     await waitFor(bothProbesHealthy, 'both probes healthy', 90_000, 1000);
     const after = (await axios.get<string>(`${service!.url}/metrics`)).data;
     expect(after).toMatch(/^bulk_upload_probe_canary_import_duration_seconds_count\{probe="api",target="box"\} [1-9]/m);

@@ -62,12 +62,14 @@ describe('smoke → Pushgateway', () => {
     expect(r.out).toContain(`pushed to ${gateway!.url}`);
 
     const text = await gatewayMetrics();
-    const g = { instance: '', job: 'bulk-upload-probe-smoke', probe: 'api', target: 'box' };
+    const g = { instance: '', job: 'bulk-upload-probe-smoke', probe: 'api', depth: 'full', target: 'box' };
     expect(sample(text, 'bulk_upload_probe_success', g)).toBe(1);
     expect(sample(text, 'bulk_upload_probe_runs_total', { ...g, result: 'success' })).toBe(1);
     expect(sample(text, 'bulk_upload_probe_runs_total', { ...g, result: 'failure' })).toBe(0);
     expect(sample(text, 'bulk_upload_probe_last_success_timestamp_seconds', g)).toBeGreaterThan(Date.now() / 1000 - 120);
-    expect(sample(text, 'bulk_upload_probe_canary_queue_wait_seconds_count', g)).toBe(1);
+    // Only full runs have a canary: its series carry no depth.
+    const { depth: _depth, ...canary } = g;
+    expect(sample(text, 'bulk_upload_probe_canary_queue_wait_seconds_count', canary)).toBe(1);
     expect(sample(text, 'bulk_upload_probe_step_duration_seconds_count', { ...g, step: 'upload' })).toBe(1);
     for (const reason of FAILURE_REASONS) expect(sample(text, 'bulk_upload_probe_failures_total', { ...g, reason }), reason).toBe(0);
     expect(sample(text, 'push_time_seconds', { instance: '', job: 'bulk-upload-probe-smoke', target: 'box' })).toBeGreaterThan(0);
@@ -93,16 +95,22 @@ describe('smoke → Pushgateway', () => {
     await pushResults(gateway!.url, [failed], { instance: 'pipeline-42' });
     await pushResults(gateway!.url, [{ ...failed, reason: 'server_error' }], { instance: 'pipeline-42' });
     const text = await gatewayMetrics();
-    const g = { instance: 'pipeline-42', job: 'bulk-upload-probe-smoke', probe: 'browser', target: 'stage' };
+    const g = { instance: 'pipeline-42', job: 'bulk-upload-probe-smoke', probe: 'browser', depth: 'full', target: 'stage' };
     expect(sample(text, 'bulk_upload_probe_success', g)).toBe(0);
     expect(sample(text, 'bulk_upload_probe_failures_total', { ...g, reason: 'server_error' })).toBe(1);
     expect(sample(text, 'bulk_upload_probe_failures_total', { ...g, reason: 'auth_rejected' })).toBe(0);
     expect(sample(text, 'bulk_upload_probe_failure_reason', { ...g, reason: 'server_error' })).toBe(1);
     expect(sample(text, 'bulk_upload_probe_target_responses_total', { ...g, code_class: '4xx' })).toBe(1);
     // The box's smoke push (previous test) is still there: a different grouping key.
-    expect(sample(text, 'bulk_upload_probe_success', { instance: '', job: 'bulk-upload-probe-smoke', probe: 'api', target: 'box' })).toBe(
-      1,
-    );
+    expect(
+      sample(text, 'bulk_upload_probe_success', {
+        instance: '',
+        job: 'bulk-upload-probe-smoke',
+        probe: 'api',
+        depth: 'full',
+        target: 'box',
+      }),
+    ).toBe(1);
   });
 
   it('an unreachable Pushgateway is an error the caller sees', async () => {
