@@ -2,15 +2,26 @@
 // against every configured target on the schedule, serves /metrics, /healthz, /readyz,
 // /api/runs and a status page, logs every run as one JSON line on stdout.
 // SIGTERM/SIGINT: the run in flight is cut short and recorded as cancelled, then exit 0.
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { ConfigError, configPath, loadConfig, resolveCredentials } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { runProbe } from '../run/runner.ts';
 import { jobsFor } from '../service/scheduler.ts';
+import { ownedTargets, parseShard } from '../service/shard.ts';
 import { startService, type RunningService } from '../service/service.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { parsePort, usageErrors } from './usage.ts';
+
+/** `--shard`: checked on the command line (a bad value is a usage error, exit 2). */
+function checkShard(value: string): string {
+  try {
+    parseShard(value);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return value;
+}
 
 export const EXIT_OK = 0;
 export { EXIT_BAD_CONFIG };
@@ -18,6 +29,8 @@ export { EXIT_BAD_CONFIG };
 export interface ServeOptions {
   config?: string;
   target?: string[];
+  /** Probe only the targets of this shard (I/N or ordinal/N). */
+  shard?: string;
   host?: string;
   port?: number;
 }
@@ -33,6 +46,11 @@ export function register(program: Command): void {
     )
     .option('--host <address>', 'listen address (default: server.host from the configuration, 127.0.0.1)')
     .option('--port <port>', 'listen port (default: server.port from the configuration, 9687)', parsePort)
+    .option(
+      '--shard <I/N>',
+      'probe only the targets whose stable hash falls in shard I of N (0-based); ordinal/N takes I from the pod name (StatefulSet)',
+      checkShard,
+    )
     .action(async (opts: ServeOptions) => {
       process.exitCode = await serve(opts);
     });
@@ -70,7 +88,17 @@ export async function serve(opts: ServeOptions): Promise<number> {
     (c) => checkServeConfig(c, path, opts.target),
   );
   if (!config) return EXIT_BAD_CONFIG;
-  const service = await startServing(config, opts, logger);
+  let target = opts.target;
+  if (opts.shard) {
+    const shard = parseShard(opts.shard);
+    target = ownedTargets(opts.target ?? Object.keys(config.targets), shard);
+    const owned = target.length ? target.join(', ') : 'none (more shards than targets: this pod stays idle)';
+    logger.info(
+      { event: 'shard', shard: `${shard.index}/${shard.count}`, targets: target },
+      `shard ${shard.index}/${shard.count}: ${owned}`,
+    );
+  }
+  const service = await startServing(config, { ...opts, target }, logger);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals) => {
       logger.info({ event: 'signal', signal }, `${signal} received`);

@@ -53,9 +53,9 @@ export interface SchedulerOptions {
   now?: () => number;
 }
 
-/** Every probe × target × depth the config asks for, optionally narrowed to some targets. */
+/** Every probe × target × depth the config asks for, optionally narrowed to some targets (an empty list: none). */
 export function jobsFor(config: Config, targets?: string[]): Job[] {
-  const names = targets && targets.length > 0 ? targets : Object.keys(config.targets);
+  const names = targets ?? Object.keys(config.targets);
   return names.flatMap((name) => {
     const target = config.targets[name];
     if (!target) throw new Error(`unknown target "${name}" (configured: ${Object.keys(config.targets).join(', ')})`);
