@@ -6,7 +6,7 @@ import { configPath, probesFor, resolveCredentials } from '../config/load.ts';
 import { describeProxySettings, describeRoute, resolveNetwork, type Network } from '../config/network.ts';
 import { apiBase } from '../target/generic-upload.ts';
 import type { Config, SecretRef, TargetConfig } from '../config/schema.ts';
-import { footprintLine, intervalOf, rowsPerDay } from '../service/scheduler.ts';
+import { footprintLine, intervalOf, jobsFor, rowsPerDay } from '../service/scheduler.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { usageErrors } from './usage.ts';
 
@@ -33,7 +33,7 @@ export async function checkConfig(path: string, out: (line: string) => void, err
   const light = config.schedule.light === false ? 'no light runs' : `light every ${config.schedule.light} s`;
   out(`  schedule full every ${config.schedule.interval} s, ${light} (+ up to ${config.schedule.jitter} s)`);
   out(`  server ${config.server.host}:${config.server.port}`);
-  const rows = rowsPerDay(config);
+  const rows = rowsPerDay(jobsFor(config));
   const problems: string[] = [];
   const network = await resolveNetwork(config).catch((e: Error) => {
     problems.push(e.message);

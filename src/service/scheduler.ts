@@ -91,9 +91,9 @@ export function footprintLine(target: string, rowsPerDay: number): string {
 }
 
 /** Upload rows a configuration writes to each target a day: one per full run of each probe (retries after failures aside). */
-export function rowsPerDay(config: Config, targets?: string[]): Record<string, number> {
+export function rowsPerDay(jobs: readonly Job[]): Record<string, number> {
   const rows: Record<string, number> = {};
-  for (const job of jobsFor(config, targets)) {
+  for (const job of jobs) {
     if (job.depth === 'full') rows[job.targetName] = (rows[job.targetName] ?? 0) + Math.round(86_400 / job.intervalSeconds);
   }
   return rows;

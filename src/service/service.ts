@@ -165,18 +165,18 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   scheduler.start();
+  const rows = rowsPerDay(scheduler.jobs);
   logger.info(
     {
       event: 'service_started',
       url,
       jobs: scheduler.jobs.map((j) => ({ probe: j.probe, depth: j.depth, target: j.targetName, intervalSeconds: j.intervalSeconds })),
-      uploadRowsPerDay: rowsPerDay(config, opts.targets),
+      uploadRowsPerDay: rows,
     },
     `probe service listening on ${url}`,
   );
   // What this configuration writes to each target: every full run leaves one upload row that all admins see.
-  for (const [target, rows] of Object.entries(rowsPerDay(config, opts.targets)))
-    logger.info({ event: 'upload_rows_per_day', target, rows }, footprintLine(target, rows));
+  for (const [target, n] of Object.entries(rows)) logger.info({ event: 'upload_rows_per_day', target, rows: n }, footprintLine(target, n));
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>

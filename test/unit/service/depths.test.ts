@@ -20,10 +20,10 @@ describe('depths', () => {
 
   it('rows a day: one per full run of each probe, none for light runs', () => {
     const prod = configSchema.parse({ targets: { prod: target() } });
-    expect(rowsPerDay(prod)).toEqual({ prod: 192 });
+    expect(rowsPerDay(jobsFor(prod))).toEqual({ prod: 192 });
     // The earlier default (both probes in full every 60 s): 2,880 rows a day.
     const everyMinute = configSchema.parse({ schedule: { interval: 60, light: false }, targets: { prod: target() } });
-    expect(rowsPerDay(everyMinute)).toEqual({ prod: 2880 });
+    expect(rowsPerDay(jobsFor(everyMinute))).toEqual({ prod: 2880 });
   });
 
   it('a target may set its own intervals, or switch light runs off', () => {
@@ -34,6 +34,6 @@ describe('depths', () => {
     expect(intervalOf(config, config.targets.a!, 'light')).toBe(120);
     expect(intervalOf(config, config.targets.b!, 'light')).toBe(false);
     expect(jobsFor(config, ['b']).map((j) => `${j.probe}/${j.depth}`)).toEqual(['api/full']);
-    expect(rowsPerDay(config)).toEqual({ a: 96, b: 96 });
+    expect(rowsPerDay(jobsFor(config))).toEqual({ a: 96, b: 96 });
   });
 });
