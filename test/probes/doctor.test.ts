@@ -2,44 +2,20 @@
 // once on Keycloak's real login page and the box's admin page (exit 0, a report, annotated
 // screenshots); a wrong id is reported not found with a role-based suggestion that, pasted into
 // the configuration, matches the box's upload button; nothing is uploaded without --upload.
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import YAML from 'yaml';
 import type { DoctorReport } from '../../probes/doctor.ts';
-import { runCanary, testUserToken, uploadApi } from '../support/tis-client.ts';
+import { cli as runCli } from '../support/cli.ts';
+import { runCanary, testUserToken, uploadApi, uploadCount as boxUploads } from '../support/tis-client.ts';
+
+const cli = (args: string[]) => runCli(args, 110_000);
+const uploadCount = () => boxUploads(box);
 
 const box = inject('box');
-const CLI = join(import.meta.dirname, '../../bin/bulk-upload-probe.js');
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Ran> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { timeout: 110_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
-/** How many uploads the box holds, through its API as a caller sees it. */
-async function uploadCount(): Promise<number> {
-  const api = uploadApi(box, await testUserToken(box));
-  const res = await api.get('/status', { params: { page: 0, size: 1 } });
-  expect(res.status).toBe(200);
-  return Number(res.headers['x-total-count']);
-}
-
 /** The box's own configuration with some selectors changed. */
 async function configWith(dir: string, name: string, selectors: Record<string, unknown>): Promise<string> {
   const config = YAML.parse(await readFile(box.configPath, 'utf8')) as { targets: { box: Record<string, unknown> } };

@@ -1,36 +1,21 @@
 // Both probes against TIS in a box: healthy, then each fault of the shared table. Each probe
 // that can see a fault must fail with the right reason within a stated bound, and the next
 // run after clearing the fault must pass.
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
 import { clearFault, setFault, type FaultParamsInput } from '../../box/control-client.ts';
-import { launchBrowser } from '../../src/browser/launch.ts';
 import type { FailureReason } from '../../src/model/failures.ts';
 import type { ProbeName, RunResult } from '../../src/model/result.ts';
-import { probeSetup, type ProbeSetup } from './setup.ts';
+import { useBoxProbes } from './setup.ts';
 
 const box = inject('box');
-let browser: Browser;
-let probes: ProbeSetup;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-  probes = await probeSetup(box, browser);
-  await clearFault(box.urls.control);
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await clearFault(box.urls.control);
-});
+const probes = useBoxProbes(box);
 
 function explain(r: RunResult): string {
   return `${r.probe}: ${r.ok ? 'ok' : `${r.reason} at ${r.failedStep}: ${r.message}`} (${r.durationSeconds.toFixed(1)} s)`;
 }
 
 async function expectHealthy(probe: ProbeName, boundSeconds: number): Promise<RunResult> {
-  const r = await probes.run(probe);
+  const r = await probes().run(probe);
   expect(r.ok, explain(r)).toBe(true);
   expect(r.durationSeconds).toBeLessThan(boundSeconds);
   return r;
@@ -132,7 +117,7 @@ describe.each(CASES.map((c) => ({ ...c, label: c.params ? `${c.fault} ${JSON.str
   for (const probe of ['browser', 'api'] as const) {
     it(`${probe}: ${c.reason} within ${c.bound[probe]} s, and healthy again once cleared${title}`, async () => {
       await setFault(box.urls.control, c.fault, c.params);
-      const r = await probes.run(probe);
+      const r = await probes().run(probe);
       expect(r.ok, explain(r)).toBe(false);
       expect(r.reason, explain(r)).toBe(c.reason);
       expect(r.message).toMatch(c.message);
@@ -146,7 +131,7 @@ describe.each(CASES.map((c) => ({ ...c, label: c.params ? `${c.fault} ${JSON.str
 
       await clearFault(box.urls.control, c.fault);
       // Uploads left PENDING by the fault are taken first after clearing: allow for them.
-      const again = await probes.run(probe);
+      const again = await probes().run(probe);
       expect(again.ok, explain(again)).toBe(true);
     });
   }
@@ -157,7 +142,7 @@ describe('cancellation', () => {
     await setFault(box.urls.control, 'queue-blocked');
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 3000);
-    const r = await probes.run('browser', { signal: abort.signal });
+    const r = await probes().run('browser', { signal: abort.signal });
     expect(r.cancelled).toBe(true);
     expect(r.ok).toBe(false);
     expect(r.durationSeconds).toBeLessThan(8);
@@ -165,8 +150,8 @@ describe('cancellation', () => {
 
   it('the run deadline ends a run whose steps would wait longer', async () => {
     await setFault(box.urls.control, 'queue-blocked');
-    const target = { ...probes.target, timeouts: { ...probes.target.timeouts, importStarted: 60, run: 6 } };
-    const r = await probes.run('api', { target });
+    const target = { ...probes().target, timeouts: { ...probes().target.timeouts, importStarted: 60, run: 6 } };
+    const r = await probes().run('api', { target });
     expect(r.reason).toBe('queue_stalled');
     expect(r.message).toContain('run deadline of 6 s');
     expect(r.durationSeconds).toBeLessThan(8);

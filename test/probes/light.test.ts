@@ -2,44 +2,23 @@
 // real users' recent uploads, and write nothing. They must see the 2024-10-15 class (every API
 // call 401) and a refused login as a full run does, in seconds; the 2021-03-18 class (imports
 // failing) is the full run's and the passive signal's.
-import type { Browser } from 'playwright-core';
-import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { clearFault, setFault } from '../../box/control-client.ts';
+import { describe, expect, inject, it } from 'vitest';
+import { setFault } from '../../box/control-client.ts';
 import { buildCanaryWorkbook } from '../../src/canary.ts';
-import { launchBrowser } from '../../src/browser/launch.ts';
 import type { ProbeName, RunResult } from '../../src/model/result.ts';
-import { testUserToken, uploadApi, uploadFile, waitForFinal, workbook, type UploadJson } from '../support/tis-client.ts';
-import { probeSetup, type ProbeSetup } from './setup.ts';
+import { testUserToken, uploadApi, uploadCount, uploadFile, waitForFinal, workbook, type UploadJson } from '../support/tis-client.ts';
+import { useBoxProbes } from './setup.ts';
 
 const box = inject('box');
-let browser: Browser;
-let probes: ProbeSetup;
+const probes = useBoxProbes(box);
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-  probes = await probeSetup(box, browser);
-  await clearFault(box.urls.control);
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await clearFault(box.urls.control);
-});
-
-const light = (probe: ProbeName) => probes.run(probe, { depth: 'light' });
+const light = (probe: ProbeName) => probes().run(probe, { depth: 'light' });
 const explain = (r: RunResult) =>
   `${r.probe}/${r.depth}: ${r.ok ? 'ok' : `${r.reason} at ${r.failedStep}: ${r.message}`} (${r.durationSeconds.toFixed(1)} s)`;
 
-async function uploadCount(): Promise<number> {
-  const api = uploadApi(box, await testUserToken(box));
-  const res = await api.get<UploadJson[]>('/status', { params: { size: 1 } });
-  return Number(res.headers['x-total-count']);
-}
-
 describe('light runs', () => {
   it('pass on a healthy box, with the light steps only, and upload nothing', async () => {
-    const before = await uploadCount();
+    const before = await uploadCount(box);
     const b = await light('browser');
     const a = await light('api');
     expect(b.ok, explain(b)).toBe(true);
@@ -49,7 +28,7 @@ describe('light runs', () => {
     expect(b.canary).toBeUndefined();
     expect(a.canary).toBeUndefined();
     expect(a.message).toMatch(/light run: nothing uploaded/);
-    expect(await uploadCount()).toBe(before);
+    expect(await uploadCount(box)).toBe(before);
   });
 
   it("count real users' recent uploads by outcome, without the probe's canaries, file names or user names", async () => {

@@ -4,6 +4,9 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { clearFault } from '../../box/control-client.ts';
+import { launchBrowser } from '../../src/browser/launch.ts';
 import { loadConfig } from '../../src/config/load.ts';
 import type { Config, TargetConfig } from '../../src/config/schema.ts';
 import { timeoutsSchema } from '../../src/config/schema.ts';
@@ -33,5 +36,29 @@ export async function probeSetup(box: BoxInfo, browser?: Browser): Promise<Probe
     target,
     evidenceDir,
     run: (probe, extra = {}) => runProbe({ probe, targetName: 'box', target, config, ...(browser ? { browser } : {}), ...extra }),
+  };
+}
+
+/**
+ * A suite's probes against the shared box: one browser for the suite, every fault cleared before
+ * it and after each test (other suites share the box). The setup is there once beforeAll has run.
+ */
+export function useBoxProbes(box: BoxInfo): () => ProbeSetup {
+  let browser: Browser | undefined;
+  let probes: ProbeSetup | undefined;
+  beforeAll(async () => {
+    browser = await launchBrowser();
+    probes = await probeSetup(box, browser);
+    await clearFault(box.urls.control);
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  afterEach(async () => {
+    await clearFault(box.urls.control);
+  });
+  return () => {
+    if (!probes) throw new Error('the probe setup is ready only once beforeAll has run');
+    return probes;
   };
 }

@@ -1,32 +1,13 @@
 // The smoke command as a pipeline calls it: exit codes, progress as it goes, JSON on stdout.
-import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import JSZip from 'jszip';
 import { describe, expect, inject, it } from 'vitest';
+import { cli } from '../support/cli.ts';
 import type { RunResult } from '../../src/model/result.ts';
 
 const box = inject('box');
-const CLI = join(import.meta.dirname, '../../bin/bulk-upload-probe.js');
-
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(args: string[]): Promise<Ran> {
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [CLI, ...args], { timeout: 90_000 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
-
 describe('bulk-upload-probe smoke', () => {
   it('exits 0 on a healthy box, printing each step with its time, then the verdict', async () => {
     const r = await cli(['smoke', '--target', 'box', '--config', box.configPath, '--probe', 'api']);

@@ -40,6 +40,13 @@ export function uploadApi(box: BoxInfo, token: string | undefined, base = `${box
 
 export type { UploadJson };
 
+/** How many uploads the box holds, through its API as a caller sees it. */
+export async function uploadCount(box: BoxInfo): Promise<number> {
+  const res = await uploadApi(box, await testUserToken(box)).get('/status', { params: { page: 0, size: 1 } });
+  if (res.status !== 200) throw new Error(`/status answered ${res.status}`);
+  return Number(res.headers['x-total-count']);
+}
+
 export async function uploadFile(api: AxiosInstance, fileName: string, content: Buffer, part = 'file'): Promise<AxiosResponse> {
   const form = new FormData();
   form.append(part, new Blob([new Uint8Array(content)]), fileName);
