@@ -45,6 +45,14 @@ export class KeycloakAdmin {
     return realm.accessTokenLifespan;
   }
 
+  /** How many sessions a user has: each login to Keycloak opens one. */
+  async sessionCount(username: string): Promise<number> {
+    const kc = await this.client();
+    const [user] = await kc.users.find({ username, exact: true });
+    if (!user?.id) throw new Error(`no user ${username} in realm ${REALM}`);
+    return (await kc.users.listSessions({ id: user.id })).length;
+  }
+
   async isUserEnabled(username: string): Promise<boolean> {
     const kc = await this.client();
     const [user] = await kc.users.find({ username, exact: true });

@@ -109,3 +109,17 @@ describe('once the actions are cleared', () => {
     expect(r.ok, explain(r)).toBe(true);
   });
 });
+
+describe('a login form that is not the configured Keycloak', () => {
+  it('ends the login at once, and the credentials are never sent to it', async () => {
+    // The box's real Keycloak, but configured under another base URL: its login form is then another site's.
+    const target = { ...probes.target, keycloak: { ...probes.target.keycloak, url: `${probes.target.keycloak.url}/elsewhere` } };
+    const sessionsBefore = await admin.sessionCount(user);
+    const r = await probes.run('browser', { target });
+    expect(r, explain(r)).toMatchObject({ ok: false, reason: 'login_failed', failedStep: 'login' });
+    expect(r.message).toMatch(/not the configured Keycloak|credentials not typed/);
+    expect(loginSeconds(r)).toBeLessThan(LOGIN_BOUND_SECONDS);
+    // Nothing was submitted to the form: Keycloak opened no session for the test user.
+    expect(await admin.sessionCount(user)).toBe(sessionsBefore);
+  });
+});
