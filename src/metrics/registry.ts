@@ -1,7 +1,8 @@
 // Prometheus metric families, computed from RunResults and nothing else. One ProbeMetrics
 // owns one prom-client Registry, so the service and a one-shot push never share state.
 // Labels are limited to probe, depth, target, step, reason, result, code_class and outcome:
-// bounded sets known in advance (no run ids, file names or URLs).
+// bounded sets known in advance (no run ids, file names or URLs). The one exception is
+// last_failure_info, which says the latest failure in words: one series per job at a time.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { FAILURE_REASONS } from '../model/failures.ts';
 import {
@@ -38,6 +39,15 @@ export function stepsOf(probe: ProbeName, depth: Depth): readonly StepName[] {
   return depth === 'full' ? steps : steps.filter((s) => s === 'login' || s === 'open_page' || s === 'list_uploads');
 }
 
+/** Longest failure message carried as a label value (a label, not a log: the run page has it whole). */
+export const INFO_MESSAGE_MAX = 160;
+
+/** One line, at most INFO_MESSAGE_MAX characters (the message is already scrubbed of secrets). */
+export function infoMessage(message: string): string {
+  const line = message.replace(/\s+/g, ' ').trim();
+  return line.length > INFO_MESSAGE_MAX ? `${line.slice(0, INFO_MESSAGE_MAX - 1)}…` : line;
+}
+
 export function runResultLabel(r: RunResult): RunResultLabel {
   if (r.cancelled) return 'cancelled';
   return r.ok ? 'success' : 'failure';
@@ -59,6 +69,10 @@ export class ProbeMetrics {
   private readonly runs: Counter<'probe' | 'depth' | 'target' | 'result'>;
   private readonly failures: Counter<'probe' | 'depth' | 'target' | 'reason'>;
   private readonly failureReason: Gauge<'probe' | 'depth' | 'target' | 'reason'>;
+  private readonly consecutiveFailures: Gauge<'probe' | 'depth' | 'target'>;
+  private readonly lastFailureInfo: Gauge<'probe' | 'depth' | 'target' | 'reason' | 'diagnosis' | 'message'>;
+  /** Per job (probe, depth, target): the latest failure's reason, its streak and its info labels. */
+  private readonly streaks = new Map<string, { reason: string; count: number; info: Record<string, string> }>();
   private readonly responses: Counter<'probe' | 'depth' | 'target' | 'code_class'>;
   private readonly queueWait: Histogram<'probe' | 'target'>;
   private readonly importDuration: Histogram<'probe' | 'target'>;
@@ -123,6 +137,22 @@ export class ProbeMetrics {
       name: `${p}failure_reason`,
       help: '1 for the reason the last completed run failed with, 0 for every other reason (all 0 after a successful run).',
       labelNames: ['probe', 'depth', 'target', 'reason'],
+      registers,
+    });
+    // "Two failed runs, not two minutes": alerts on a diagnosis fire on the second failed run in a
+    // row with the same reason, whatever the interval, instead of waiting a fixed `for:`.
+    this.consecutiveFailures = new Gauge({
+      name: `${p}consecutive_failures`,
+      help: "Completed runs in a row that failed with the latest run's reason (0 after a success; 1 when the reason changes).",
+      labelNames: ['probe', 'depth', 'target'],
+      registers,
+    });
+    // Info-style: what a person reads in the alert. One series per job at a time (the previous
+    // one is removed), only while the latest run failed; the message is scrubbed and bounded.
+    this.lastFailureInfo = new Gauge({
+      name: `${p}last_failure_info`,
+      help: 'Always 1 while the latest run failed: its reason, diagnosis and message (bounded, secrets removed). Absent after a success.',
+      labelNames: ['probe', 'depth', 'target', 'reason', 'diagnosis', 'message'],
       registers,
     });
     this.responses = new Counter({
@@ -204,6 +234,7 @@ export class ProbeMetrics {
     for (const result of RUN_RESULTS) this.runs.inc({ ...l, result }, 0);
     for (const reason of FAILURE_REASONS) this.failures.inc({ ...l, reason }, 0);
     for (const reason of FAILURE_REASONS) this.failureReason.set({ ...l, reason }, 0);
+    this.consecutiveFailures.set(l, 0);
     for (const code_class of STATUS_CLASSES) this.responses.inc({ ...l, code_class }, 0);
     this.runDuration.zero(l);
     for (const step of stepsOf(probe, depth)) this.stepDuration.zero({ ...l, step });
@@ -247,6 +278,7 @@ export class ProbeMetrics {
     const failedWith = r.ok ? undefined : (r.reason ?? 'probe_error');
     if (failedWith) this.failures.inc({ ...l, reason: failedWith });
     for (const reason of FAILURE_REASONS) this.failureReason.set({ ...l, reason }, reason === failedWith ? 1 : 0);
+    this.recordStreak(l, failedWith, r);
 
     this.runDuration.observe(l, r.durationSeconds);
     for (const s of r.steps) this.stepDuration.observe({ ...l, step: s.name }, s.durationSeconds);
@@ -258,6 +290,28 @@ export class ProbeMetrics {
     if (r.canary?.queueWaitSeconds !== undefined) this.queueWait.observe(c, r.canary.queueWaitSeconds);
     if (r.canary?.importSeconds !== undefined) this.importDuration.observe(c, r.canary.importSeconds);
     if (r.recentUploads) this.recordRecent(r.target, r.recentUploads);
+  }
+
+  /** The failure streak and the latest failure's info series of one job. */
+  private recordStreak(l: { probe: ProbeName; depth: Depth; target: string }, failedWith: string | undefined, r: RunResult): void {
+    const key = `${l.probe}\u0000${l.depth}\u0000${l.target}`;
+    const before = this.streaks.get(key);
+    if (before) this.lastFailureInfo.remove(before.info);
+    if (!failedWith) {
+      this.streaks.delete(key);
+      this.consecutiveFailures.set(l, 0);
+      return;
+    }
+    const count = before?.reason === failedWith ? before.count + 1 : 1;
+    const info = {
+      ...l,
+      reason: failedWith,
+      diagnosis: (r as { diagnosis?: string }).diagnosis ?? 'none',
+      message: infoMessage(r.message),
+    };
+    this.streaks.set(key, { reason: failedWith, count, info });
+    this.consecutiveFailures.set(l, count);
+    this.lastFailureInfo.set(info, 1);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProbeMetrics, METRIC_PREFIX, PROBE_STEPS } from '../../../src/metrics/registry.ts';
+import { INFO_MESSAGE_MAX, ProbeMetrics, METRIC_PREFIX, PROBE_STEPS } from '../../../src/metrics/registry.ts';
 import { FAILURE_REASONS } from '../../../src/model/failures.ts';
 import { STATUS_CLASSES } from '../../../src/model/result.ts';
 import { lintComplaints, promtool } from '../../monitoring/promtool.ts';
@@ -143,9 +143,53 @@ describe('ProbeMetrics', () => {
     m.record(fakeResult({ reason: 'server_error', queueWaitSeconds: 2, importSeconds: 1 }));
     const allowed = new Set(['probe', 'depth', 'target', 'step', 'reason', 'result', 'code_class', 'outcome', 'le', 'version']);
     const families = (await m.registry.getMetricsAsJSON()).filter((f) => f.name.startsWith(METRIC_PREFIX));
-    expect(families.length).toBe(17);
+    expect(families.length).toBe(19);
+    // The one info series may say what failed in words: one series per job at a time, never more.
+    const info = new Set([...allowed, 'diagnosis', 'message']);
     for (const f of families)
-      for (const v of f.values) for (const k of Object.keys(v.labels)) expect(allowed.has(k), `${f.name} label ${k}`).toBe(true);
+      for (const v of f.values)
+        for (const k of Object.keys(v.labels))
+          expect((f.name === `${METRIC_PREFIX}last_failure_info` ? info : allowed).has(k), `${f.name} label ${k}`).toBe(true);
+  });
+
+  it('counts failed runs in a row with the same reason; a new reason starts at 1, a success resets to 0', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('api', 'full', 'box');
+    const l = { probe: 'api', depth: 'full', target: 'box' };
+    expect(await sample(m, 'bulk_upload_probe_consecutive_failures', l)).toBe(0);
+    m.record(fakeResult({ reason: 'auth_rejected' }));
+    m.record(fakeResult({ reason: 'auth_rejected' }));
+    expect(await sample(m, 'bulk_upload_probe_consecutive_failures', l)).toBe(2);
+    m.record(fakeResult({ reason: 'import_failed' }));
+    expect(await sample(m, 'bulk_upload_probe_consecutive_failures', l)).toBe(1);
+    m.record(fakeResult({ reason: 'import_failed', cancelled: true }));
+    expect(await sample(m, 'bulk_upload_probe_consecutive_failures', l)).toBe(1);
+    m.record(fakeResult({ ok: true }));
+    expect(await sample(m, 'bulk_upload_probe_consecutive_failures', l)).toBe(0);
+    // Another job's streak is its own.
+    m.prepare('browser', 'full', 'box');
+    m.record(fakeResult({ probe: 'browser', reason: 'timeout' }));
+    expect(await sample(m, 'bulk_upload_probe_consecutive_failures', { ...l, probe: 'browser' })).toBe(1);
+    expect(await sample(m, 'bulk_upload_probe_consecutive_failures', l)).toBe(0);
+  });
+
+  it('keeps one info series per job for the latest failure, with a bounded one-line message, gone after a success', async () => {
+    const m = new ProbeMetrics();
+    m.prepare('api', 'full', 'box');
+    const infoSeries = async () => (await m.registry.getSingleMetric('bulk_upload_probe_last_failure_info')?.get())?.values ?? [];
+    m.record({ ...fakeResult({ reason: 'auth_rejected' }), message: 'POST /upload answered 401\n' + 'x'.repeat(500) });
+    m.record(fakeResult({ reason: 'import_failed' }));
+    let values = await infoSeries();
+    expect(values).toHaveLength(1);
+    expect(values[0]!.labels).toMatchObject({ probe: 'api', depth: 'full', target: 'box', reason: 'import_failed', diagnosis: 'none' });
+    m.record({ ...fakeResult({ reason: 'auth_rejected' }), message: 'POST /upload answered 401\n' + 'x'.repeat(500) });
+    values = await infoSeries();
+    expect(values).toHaveLength(1);
+    const message = String(values[0]!.labels.message);
+    expect(message).toMatch(/^POST \/upload answered 401 x+…$/);
+    expect(message.length).toBeLessThanOrEqual(INFO_MESSAGE_MAX);
+    m.record(fakeResult({ ok: true }));
+    expect(await infoSeries()).toHaveLength(0);
   });
 
   it('passes promtool check metrics, before and after runs, with process metrics too', async () => {
