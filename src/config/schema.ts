@@ -222,6 +222,21 @@ export const keycloakSchema = z
   });
 export type KeycloakConfig = z.infer<typeof keycloakSchema>;
 
+/**
+ * A failed run's follow-up checks (docs/probes.md#diagnosis): where the probe asks Profile and
+ * TCS. Their defaults are the app's origin with /profile and /tcs, as TIS's front door routes them.
+ */
+export const diagnosisSchema = z
+  .object({
+    /** false: no follow-up checks, failed runs get no diagnosis. */
+    enabled: z.boolean().default(true),
+    /** Profile's base, under which `/api/userinfo` answers. */
+    profileUrl: urlString.optional(),
+    /** TCS's base, under which `/api/people/{id}` answers. */
+    tcsUrl: urlString.optional(),
+  })
+  .strict();
+
 export const targetSchema = z
   .object({
     /** Origin serving the admin UI and (behind the same front door) the API, e.g. https://apps.tis.nhs.uk */
@@ -241,8 +256,15 @@ export const targetSchema = z
     columns: columnsSchema.prefault({}),
     timeouts: timeoutsSchema.prefault({}),
     limits: limitsSchema.prefault({}),
+    diagnosis: diagnosisSchema.prefault({}),
   })
   .strict();
+
+/**
+ * Runs at once per probe by default: two browser runs keep two cores busy without starving the
+ * service's own HTTP answers; API runs mostly wait on the network.
+ */
+export const DEFAULT_MAX_CONCURRENT_RUNS = { browser: 2, api: 8 } as const;
 
 /**
  * The organisation's forward proxy (src/config/network.ts): overrides HTTPS_PROXY, HTTP_PROXY and
@@ -296,9 +318,20 @@ export const configSchema = z
         retry: lightInterval.default(60),
         /** Up to this much random delay is added to each run's start. */
         jitter: duration(0, 3600).default(5),
+        /**
+         * At most this many runs at once, per probe (each browser run is a Chromium context: CPU
+         * and memory). Due runs past the limit wait for a slot, oldest due first.
+         */
+        maxConcurrentRuns: z
+          .object({
+            browser: z.number().int().min(1).max(64).default(DEFAULT_MAX_CONCURRENT_RUNS.browser),
+            api: z.number().int().min(1).max(256).default(DEFAULT_MAX_CONCURRENT_RUNS.api),
+          })
+          .strict()
+          .default(DEFAULT_MAX_CONCURRENT_RUNS),
       })
       .strict()
-      .default({ interval: 900, light: 60, retry: 60, jitter: 5 }),
+      .default({ interval: 900, light: 60, retry: 60, jitter: 5, maxConcurrentRuns: DEFAULT_MAX_CONCURRENT_RUNS }),
     evidence: z
       .object({
         dir: z.string().min(1).default('./evidence'),

@@ -81,6 +81,9 @@ export class ProbeMetrics {
   private readonly interval: Gauge<'probe' | 'depth' | 'target'>;
   private readonly recentUploads: Gauge<'target' | 'outcome'>;
   private readonly uploadsEnded: Counter<'target' | 'outcome'>;
+  private readonly slotWait: Histogram<'probe'>;
+  private readonly maxConcurrent: Gauge<'probe'>;
+  private waitingNow?: () => Record<ProbeName, number>;
   /** Per target: the ids of real uploads seen ended by the last light API run (the baseline for the next). */
   private readonly endedSeen = new Map<string, Set<string>>();
 
@@ -207,6 +210,31 @@ export class ProbeMetrics {
       labelNames: ['target', 'outcome'],
       registers,
     });
+    // Capacity: runs that were due but waited for a free slot (schedule.maxConcurrentRuns).
+    this.slotWait = new Histogram({
+      name: `${p}run_slot_wait_seconds`,
+      help: 'How long a due run waited for a free slot of its probe before it started, in seconds (0 when one was free).',
+      labelNames: ['probe'],
+      buckets: [0.5, 1, 5, 15, 30, 60, 120, 300],
+      registers,
+    });
+    this.maxConcurrent = new Gauge({
+      name: `${p}max_concurrent_runs`,
+      help: 'How many runs of this probe may run at once (schedule.maxConcurrentRuns).',
+      labelNames: ['probe'],
+      registers,
+    });
+    const waitingNow = (): Record<ProbeName, number> | undefined => this.waitingNow?.();
+    new Gauge({
+      name: `${p}runs_waiting`,
+      help: 'Runs that are due but wait for a free slot of their probe, now (above 0 for long: the service carries more targets than it can run).',
+      labelNames: ['probe'],
+      registers,
+      collect() {
+        const w = waitingNow();
+        if (w) for (const [probe, n] of Object.entries(w)) this.set({ probe }, n);
+      },
+    });
     // build_info carries the version by convention; it is a single constant series.
     const buildInfo = new Gauge({
       name: `${p}build_info`,
@@ -245,6 +273,20 @@ export class ProbeMetrics {
     }
     // The API probe's light runs count real uploads; the series exist from the start (at 0) wherever it watches.
     if (probe === 'api') for (const outcome of UPLOAD_OUTCOMES) this.uploadsEnded.inc({ target, outcome }, 0);
+  }
+
+  /** The service's run slots: the limits, and where to read the runs waiting for one at scrape time. */
+  watchSlots(limits: Record<ProbeName, number>, waiting: () => Record<ProbeName, number>): void {
+    for (const [probe, n] of Object.entries(limits)) {
+      this.maxConcurrent.set({ probe }, n);
+      this.slotWait.zero({ probe });
+    }
+    this.waitingNow = waiting;
+  }
+
+  /** A run started, after waiting this long past its due time for a free slot. */
+  runStarted(probe: ProbeName, waitedSeconds: number): void {
+    this.slotWait.observe({ probe }, Math.max(0, waitedSeconds));
   }
 
   /** Counts run-history lines skipped on reading (cut by a crash, wrong shape, garbage). */

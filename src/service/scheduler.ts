@@ -5,6 +5,8 @@
 //   answered `graceSeconds` after that, the run is aborted and recorded as a timeout.
 // - Whatever a run does (fails, throws, hangs) the job is scheduled again.
 // - stop() aborts the runs in flight; they are recorded as cancelled.
+// - At most schedule.maxConcurrentRuns runs of each probe at once; due jobs past the limit wait
+//   for a slot, the longest-due first, and are counted (waitingRuns) so capacity is visible.
 // A tick (default every second) starts due jobs; /healthz watches that it keeps ticking.
 // Due times, deadlines and durations use a monotonic clock: a wall-clock jump (NTP, a VM
 // resumed, DST on a badly set host) neither pauses probing nor makes a run look stuck. Wall
@@ -51,6 +53,8 @@ export interface SchedulerOptions {
   random?: () => number;
   /** Monotonic clock in ms (default performance.now); tests may drive it. */
   now?: () => number;
+  /** Called when a run starts, with how long it waited for a slot past its due time (seconds). */
+  onStart?: (job: Job, waitedSeconds: number) => void;
 }
 
 /** Every probe × target × depth the config asks for, optionally narrowed to some targets (an empty list: none). */
@@ -135,6 +139,7 @@ export class Scheduler {
   private readonly graceMs: number;
   private readonly random: () => number;
   private readonly now: () => number;
+  private readonly running: Record<ProbeName, number> = { browser: 0, api: 0 };
 
   constructor(private readonly opts: SchedulerOptions) {
     this.jobs = jobsFor(opts.config, opts.targets);
@@ -198,11 +203,28 @@ export class Scheduler {
     return this.slots.map((s) => ({ ...s.state }));
   }
 
+  /** Due runs waiting for a free slot of their probe, per probe. */
+  waitingRuns(now = this.now()): Record<ProbeName, number> {
+    const waiting: Record<ProbeName, number> = { browser: 0, api: 0 };
+    for (const s of this.slots) if (!s.inFlight && now >= s.nextDue) waiting[s.job.probe]++;
+    return waiting;
+  }
+
   private tick(): void {
     this.lastTick = this.instant();
-    if (this.stopping) return;
-    for (const s of this.slots) {
-      if (!s.inFlight && this.lastTick.mono >= s.nextDue) this.launch(s);
+    this.startDue();
+  }
+
+  /** Starts due jobs while their probe has a free slot, the longest-due first. */
+  private startDue(): void {
+    if (this.stopping || !this.started) return;
+    const now = this.now();
+    const due = this.slots.filter((s) => !s.inFlight && now >= s.nextDue).sort((a, b) => a.nextDue - b.nextDue);
+    const limit = this.opts.config.schedule.maxConcurrentRuns;
+    for (const s of due) {
+      if (this.running[s.job.probe] >= limit[s.job.probe]) continue;
+      this.opts.onStart?.(s.job, (now - s.nextDue) / 1000);
+      this.launch(s);
     }
   }
 
@@ -237,7 +259,9 @@ export class Scheduler {
     s.state.running = true;
     s.state.runningSince = new Date(started.wall).toISOString();
     s.state.nextRunAt = undefined;
+    this.running[s.job.probe]++;
     const done = this.execute(s.job, controller, started).then(async (result) => {
+      this.running[s.job.probe]--;
       s.state.running = false;
       s.state.runningSince = undefined;
       s.state.runs++;
@@ -251,6 +275,8 @@ export class Scheduler {
       // right after this run if it overran.
       this.setNext(s, Math.max(started.mono + this.waitSeconds(s.job, result) * 1000, this.now()) + this.jitterMs(s.job));
       s.inFlight = undefined;
+      // A freed slot goes to the next waiting run now, not at the next tick.
+      this.startDue();
     });
     s.inFlight = { controller, started, done };
   }

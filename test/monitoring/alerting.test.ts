@@ -53,7 +53,7 @@ async function quickConfig(): Promise<Config> {
   const t = 20;
   return {
     ...base,
-    schedule: { interval: 5, light: false, retry: false, jitter: 1 },
+    schedule: { ...base.schedule, interval: 5, light: false, retry: false, jitter: 1 },
     evidence: { dir: join(dir, 'evidence'), keep: 5 },
     history: { file: join(dir, 'history.jsonl'), maxBytes: 5_000_000, keep: 1 },
     browser: { ...base.browser, trace: false },
@@ -220,6 +220,7 @@ describe('alerting with real Prometheus and Alertmanager against TIS in a box', 
     for (const p of panels) {
       for (const expr of p.exprs) {
         const q = expr
+          .replaceAll('$job', 'bulk-upload-probe')
           .replaceAll('$target', 'box')
           .replaceAll('$probe', '.*')
           .replaceAll('$depth', '.*')

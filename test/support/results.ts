@@ -14,6 +14,7 @@ export function testConfig(over: {
   jitter?: number;
   runDeadline?: number;
   targets?: string[];
+  maxConcurrentRuns?: { browser: number; api: number };
 }): Config {
   const target = (name: string) => ({
     appUrl: `http://127.0.0.1:1/${name}`,
@@ -25,7 +26,14 @@ export function testConfig(over: {
     targets: Object.fromEntries((over.targets ?? ['box']).map((n) => [n, target(n)])),
   });
   // Intervals and deadlines far below what the file allows keep the tests fast: set after parsing.
-  config.schedule = { interval: over.interval ?? 60, light: over.light ?? false, retry: over.retry ?? false, jitter: over.jitter ?? 0.001 };
+  config.schedule = {
+    ...config.schedule,
+    interval: over.interval ?? 60,
+    light: over.light ?? false,
+    retry: over.retry ?? false,
+    jitter: over.jitter ?? 0.001,
+    maxConcurrentRuns: over.maxConcurrentRuns ?? config.schedule.maxConcurrentRuns,
+  };
   for (const t of Object.values(config.targets)) t.timeouts = { ...t.timeouts, run: over.runDeadline ?? 30 };
   return config;
 }

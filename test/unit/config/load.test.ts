@@ -157,7 +157,7 @@ targets:
 `,
       ),
     );
-    expect(c.schedule).toEqual({ interval: 86_400, light: 60, retry: 60, jitter: 0 });
+    expect(c.schedule).toEqual({ interval: 86_400, light: 60, retry: 60, jitter: 0, maxConcurrentRuns: { browser: 2, api: 8 } });
     expect(c.targets.prod!.interval).toBe(1);
     expect(c.targets.prod!.canary.pollInterval).toBe(0.2);
     expect(c.targets.prod!.timeouts).toMatchObject({ run: 21_600, request: 1, login: 3600, upload: 5, importFinished: 60 });

@@ -143,13 +143,29 @@ describe('ProbeMetrics', () => {
     m.record(fakeResult({ reason: 'server_error', queueWaitSeconds: 2, importSeconds: 1 }));
     const allowed = new Set(['probe', 'depth', 'target', 'step', 'reason', 'result', 'code_class', 'outcome', 'le', 'version']);
     const families = (await m.registry.getMetricsAsJSON()).filter((f) => f.name.startsWith(METRIC_PREFIX));
-    expect(families.length).toBe(19);
+    expect(families.length).toBe(22);
     // The one info series may say what failed in words: one series per job at a time, never more.
     const info = new Set([...allowed, 'diagnosis', 'message']);
     for (const f of families)
       for (const v of f.values)
         for (const k of Object.keys(v.labels))
           expect((f.name === `${METRIC_PREFIX}last_failure_info` ? info : allowed).has(k), `${f.name} label ${k}`).toBe(true);
+  });
+
+  it('exposes the run slots: limits, runs waiting now (read at scrape time) and how long runs waited', async () => {
+    const m = new ProbeMetrics();
+    let waiting = { browser: 3, api: 0 };
+    m.watchSlots({ browser: 2, api: 8 }, () => waiting);
+    m.runStarted('browser', 42);
+    let text = await m.metrics();
+    expect(text).toContain('bulk_upload_probe_max_concurrent_runs{probe="browser"} 2');
+    expect(text).toContain('bulk_upload_probe_runs_waiting{probe="browser"} 3');
+    expect(text).toContain('bulk_upload_probe_run_slot_wait_seconds_bucket{le="30",probe="browser"} 0');
+    expect(text).toContain('bulk_upload_probe_run_slot_wait_seconds_bucket{le="60",probe="browser"} 1');
+    waiting = { browser: 0, api: 1 };
+    text = await m.metrics();
+    expect(text).toContain('bulk_upload_probe_runs_waiting{probe="browser"} 0');
+    expect(text).toContain('bulk_upload_probe_runs_waiting{probe="api"} 1');
   });
 
   it('counts failed runs in a row with the same reason; a new reason starts at 1, a success resets to 0', async () => {

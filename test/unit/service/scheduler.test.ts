@@ -84,6 +84,41 @@ describe('Scheduler', () => {
     expect(r.max()).toBe(2); // browser and api of one target may run side by side
   });
 
+  it('runs at most maxConcurrentRuns of a probe at once; the others wait, are counted, and start as slots free up', async () => {
+    const targets = ['a', 'b', 'c', 'd', 'e'];
+    const config = { ...cfg({ interval: 60, targets, maxConcurrentRuns: { browser: 2, api: 3 } }) };
+    const r = fakeRunner(120);
+    const browserAt: number[] = [];
+    const waited: { probe: string; seconds: number }[] = [];
+    const results: RunResult[] = [];
+    const s = new Scheduler({
+      config,
+      run: async (req) => {
+        if (req.probe === 'browser') browserAt.push(Date.now());
+        return r.run(req);
+      },
+      onResult: (x) => void results.push(x),
+      onStart: (job, seconds) => void waited.push({ probe: job.probe, seconds }),
+      tickMs: 10,
+    });
+    s.start();
+    await until(() => r.calls.length >= 5);
+    // 5 targets × 2 probes due at once: 2 browser + 3 api running, 3 browser + 2 api waiting.
+    expect(s.waitingRuns()).toEqual({ browser: 3, api: 2 });
+    await until(() => results.length >= 10);
+    await s.stop();
+    const running = (probe: string, at: number) =>
+      r.calls.filter((c) => c.req.probe === probe && c.start <= at && (c.end ?? Infinity) > at).length;
+    for (const c of r.calls) {
+      expect(running('browser', c.start)).toBeLessThanOrEqual(2);
+      expect(running('api', c.start)).toBeLessThanOrEqual(3);
+    }
+    // Every job ran once (none starved), the waiting ones after a slot freed up.
+    expect(new Set(results.map((x) => `${x.probe}/${x.target}`)).size).toBe(10);
+    expect(waited.filter((w) => w.probe === 'browser' && w.seconds >= 0.1)).toHaveLength(3);
+    expect(s.waitingRuns()).toEqual({ browser: 0, api: 0 });
+  });
+
   it('waits the interval plus up to the jitter between starts', async () => {
     const config = cfg({ interval: 0.2, jitter: 0.1, targets: ['box'] });
     const r = fakeRunner(5);
