@@ -48,7 +48,15 @@ export async function stopChild(child: ChildProcess, graceMs = 10_000): Promise<
   }
 }
 
-async function startDaemon(name: string, command: string, args: string[], dir: string, port: number, readyPath: string): Promise<Daemon> {
+/** Starts `command` (logging to `dir/name.log`) and waits until `readyPath` on `port` answers 200. */
+export async function startDaemon(
+  name: string,
+  command: string,
+  args: string[],
+  dir: string,
+  port: number,
+  readyPath: string,
+): Promise<Daemon> {
   const logFile = join(dir, `${name}.log`);
   const log = createWriteStream(logFile);
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
