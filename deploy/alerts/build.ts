@@ -353,9 +353,11 @@ export function grafanaPolicy(): NotificationPolicy {
   return plain(
     new NotificationPolicyBuilder()
       .receiver(RECEIVERS[TEAMS.service].name)
-      .groupBy(['grafana_folder', 'alertname', 'target'])
+      // As the shipped Alertmanager route (deploy/alertmanager/alertmanager.yml; a test compares
+      // them): one notification per diagnosis, recovery announced within 15 s.
+      .groupBy(['grafana_folder', 'alertname', 'target', 'reason'])
       .groupWait('30s')
-      .groupInterval('5m')
+      .groupInterval('15s')
       .repeatInterval('4h')
       .routes([new NotificationPolicyBuilder().receiver(RECEIVERS[TEAMS.probe].name).objectMatchers([['team', '=', TEAMS.probe]])])
       .build(),

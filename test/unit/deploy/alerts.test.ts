@@ -235,6 +235,17 @@ describe('Grafana-managed alerting files', () => {
     expect(policyFile.policies).toEqual([{ orgId: 1, ...policy }]);
   });
 
+  it('the Grafana policy groups and times notifications as the shipped Alertmanager route does', () => {
+    const route = parseYamlStrict(readRepoFile('deploy/alertmanager/alertmanager.yml'), 'alertmanager').route;
+    const policy = grafanaPolicy();
+    expect(policy.group_by?.filter((l) => l !== 'grafana_folder')).toEqual(route.group_by);
+    expect({ wait: policy.group_wait, interval: policy.group_interval, repeat: policy.repeat_interval }).toEqual({
+      wait: route.group_wait,
+      interval: route.group_interval,
+      repeat: route.repeat_interval,
+    });
+  });
+
   it('link to the dashboard deploy/dashboard generates, by its uid', () => {
     expect(JSON.parse(readRepoFile('deploy/dashboard/bulk-upload-probe.json')).uid).toBe(DASHBOARD_UID);
   });
