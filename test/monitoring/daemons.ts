@@ -86,6 +86,8 @@ export interface PrometheusOptions {
   scrapeTarget: string;
   alertmanagerUrl: string;
   intervalSeconds: number;
+  /** global.external_labels (the alert rules read status_url, runbook_base_url, dashboard_url). */
+  externalLabels?: Record<string, string>;
 }
 
 export async function startPrometheus(o: PrometheusOptions): Promise<Daemon> {
@@ -94,7 +96,11 @@ export async function startPrometheus(o: PrometheusOptions): Promise<Daemon> {
   await writeFile(
     configFile,
     stringify({
-      global: { scrape_interval: `${o.intervalSeconds}s`, evaluation_interval: `${o.intervalSeconds}s` },
+      global: {
+        scrape_interval: `${o.intervalSeconds}s`,
+        evaluation_interval: `${o.intervalSeconds}s`,
+        ...(o.externalLabels ? { external_labels: o.externalLabels } : {}),
+      },
       rule_files: [o.rulesFile],
       alerting: { alertmanagers: [{ static_configs: [{ targets: [new URL(o.alertmanagerUrl).host] }] }] },
       scrape_configs: [{ job_name: 'bulk-upload-probe', static_configs: [{ targets: [o.scrapeTarget] }] }],
@@ -115,6 +121,8 @@ export interface AlertmanagerOptions {
   /** The shipped example configuration; its receivers are pointed at `webhookUrl/<receiver>`. */
   shippedConfig: string;
   webhookUrl: string;
+  /** Keep the shipped group_wait / group_interval / repeat_interval (default: shortened to 1 s / 2 s / 1 h). */
+  shippedTimings?: boolean;
 }
 
 export async function startAlertmanager(o: AlertmanagerOptions): Promise<Daemon> {
@@ -124,7 +132,7 @@ export async function startAlertmanager(o: AlertmanagerOptions): Promise<Daemon>
     receivers: { name: string; webhook_configs?: { url: string }[] }[];
   };
   // Same routes, receivers and inhibitions; only the timings are shortened for the test.
-  Object.assign(config.route, { group_wait: '1s', group_interval: '2s', repeat_interval: '1h' });
+  if (!o.shippedTimings) Object.assign(config.route, { group_wait: '1s', group_interval: '2s', repeat_interval: '1h' });
   for (const r of config.receivers) for (const w of r.webhook_configs ?? []) w.url = `${o.webhookUrl}/${r.name}`;
   const configFile = join(o.dir, 'alertmanager.yml');
   await writeFile(configFile, stringify(config));
