@@ -17,13 +17,27 @@ import type { Exchange } from '../src/target/http.ts';
 import { TokenSession, type KeycloakTarget, type TokenLogin } from '../src/target/keycloak.ts';
 import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
 
-/** The API probe holds nothing open between calls: its session only runs the journey. */
+/**
+ * The API probe holds nothing open between calls: its session runs the journey, and gives a
+ * failed run's follow-ups the token session's access token (renewed when about to expire).
+ */
 export const apiProbe: Probe = {
-  open: async (j) => plainSession(() => apiJourney(j)),
+  open: async (j) => {
+    const held: HeldSession = {};
+    return {
+      ...plainSession(() => apiJourney(j, held)),
+      userToken: async (ex) => (held.session ? { token: await held.session.accessToken(ex), source: 'api-session' } : undefined),
+    };
+  },
 };
 
-export async function apiJourney(j: Journey): Promise<void> {
-  const api = await j.step('login', (signal) => login(j, signal));
+/** The journey's token session, once logged in. */
+export interface HeldSession {
+  session?: TokenSession;
+}
+
+export async function apiJourney(j: Journey, held: HeldSession = {}): Promise<void> {
+  const api = await j.step('login', (signal) => login(j, signal, held));
   if (j.depth === 'light') {
     // Light: the API answers the user's token, and real users' recent uploads are counted.
     const recent = await j.step('list_uploads', (signal) => api.listUploads(exchange(j, signal), RECENT_PAGE));
@@ -79,7 +93,7 @@ function tokenLogin(j: Journey): { kc: KeycloakTarget; login: TokenLogin } {
   };
 }
 
-async function login(j: Journey, signal: AbortSignal): Promise<GenericUploadApi> {
+async function login(j: Journey, signal: AbortSignal, held: HeldSession): Promise<GenericUploadApi> {
   const session = new TokenSession({
     ...tokenLogin(j),
     maxBytes: j.target.limits.tokenAnswer,
@@ -89,6 +103,7 @@ async function login(j: Journey, signal: AbortSignal): Promise<GenericUploadApi>
     },
   });
   await session.login(exchange(j, signal));
+  held.session = session;
   // Each later call asks the session, which renews the token before it expires: a slow queue
   // must not turn into a false auth_rejected from the probe's own expired token.
   return new GenericUploadApi(apiBase(j.target.appUrl, j.target.apiPath), (ex) => session.accessToken(ex), j.target.limits);

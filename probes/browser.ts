@@ -16,12 +16,16 @@ import { capText } from '../src/model/text.ts';
 import { isFinalStatus, uploadSchema, XLSX_TYPE, type UploadSnapshot } from '../src/model/upload.ts';
 import { stripQuery } from '../src/model/url.ts';
 import { sleep } from '../src/model/wait.ts';
+import type { HeldToken } from '../src/model/diagnosis.ts';
+import { tokenExpiresAt } from '../src/target/follow-up.ts';
 import { apiBase } from '../src/target/generic-upload.ts';
-import { describeSelector } from '../src/config/selector.ts';
-import { openBrowserSession } from './browser-session.ts';
+import type { Exchange } from '../src/target/http.ts';
+import { passwordGrant } from '../src/target/keycloak.ts';
+import { describeSelector, type SelectorVars } from '../src/config/selector.ts';
+import { DEFAULT_RECORDING, openBrowserSession, untraced, type JourneyPoint, type Recording } from './browser-session.ts';
 import { checkEnding, expectKnownStatus, hasErrorWorkbook, noteReasons } from './ending.ts';
 import { describePageNow, keycloakPageShown, type ReadOptions } from './keycloak-pages.ts';
-import { anyOf, locate } from './locate.ts';
+import { alternatives, anyOf, locate } from './locate.ts';
 
 /** How long a light run lets the page's first API calls answer after the app rendered. */
 const LIGHT_SETTLE_MS = 5_000;
@@ -29,10 +33,23 @@ const LIGHT_SETTLE_MS = 5_000;
 /** This many reloads of the app page after login, with no other explanation, is a reload loop. */
 export const RELOAD_LOOP = 3;
 
+/**
+ * What a run records for its evidence: the session's trace (every action with its DOM
+ * snapshots, the whole network, no screencast; the probe's reads and polling clicks left out),
+ * started as the login form is submitted. The form's submit, Keycloak's answer, the way back to
+ * the app, its token exchange, the upload and everything after are in it. Loading Keycloak's
+ * login page is not: recording its megabytes of theme CSS and fonts (the same every run) cost
+ * more than all the rest of the trace; a run that fails before the submit keeps its screenshot,
+ * network log and run log. Chosen with `npm run bench -- --candidates`, which measures this
+ * against the alternatives.
+ */
+export const JOURNEY_RECORDING: Recording = { ...DEFAULT_RECORDING, from: 'submit' };
+
 /** The browser probe: a fresh context per run (in the shared warm browser when there is one). */
 export const browserProbe: Probe = {
   async open(j, shared) {
     const session = await openBrowserSession({
+      recording: JOURNEY_RECORDING,
       browser: shared.browser,
       config: j.config,
       http: j.http,
@@ -43,7 +60,7 @@ export const browserProbe: Probe = {
     // Any 401/403/5xx/no answer from the target ends the run at once, whatever the page makes of it.
     j.http.onBad((event) => j.stop({ kind: 'bad_response', event }));
     return {
-      run: () => browserJourney(j, session.page),
+      run: () => browserJourney(j, session.page, (point) => session.reached(point)),
       explain: (stop, step) => explainStop(j, session.page, stop, step),
       freeze: () => session.freeze(),
       async evidence(dir) {
@@ -58,6 +75,7 @@ export const browserProbe: Probe = {
         await session.stopTrace();
       },
       close: () => session.close(),
+      userToken: async (ex) => followUpToken(j, await session.accessToken(), ex),
       abandon: async () => {
         await (shared.browser ?? session.context.browser())?.close();
       },
@@ -65,10 +83,14 @@ export const browserProbe: Probe = {
   },
 };
 
-export async function browserJourney(j: Journey, page: Page): Promise<void> {
+/** Tells the session how far the journey has come (its recording may start there). */
+type Reached = (point: JourneyPoint) => Promise<void>;
+
+export async function browserJourney(j: Journey, page: Page, reached: Reached = async () => {}): Promise<void> {
   const watch = watchPage(j, page);
-  await j.step('login', (signal) => login(j, page, watch, signal));
+  await j.step('login', (signal) => login(j, page, watch, signal, reached));
   watch.loggedIn = true;
+  await reached('logged-in');
   await j.step('open_page', async () => {
     await openPage(j, page);
     // Light: the page's own calls with the user's token get their answers (the network watch
@@ -114,8 +136,7 @@ function watchPage(j: Journey, page: Page): PageWatch {
       if (j.seen.appReloads >= RELOAD_LOOP) j.stop({ kind: 'reload_loop', count: j.seen.appReloads });
     }
     if (side === 'keycloak' && w.loggedIn) {
-      void anyOf(page, j.target.selectors.loginUsername)
-        .count()
+      void untraced(page, () => anyOf(page, j.target.selectors.loginUsername).count())
         .then((n) => {
           if (n > 0) j.stop({ kind: 'login_page', where: stripQuery(url) });
         })
@@ -145,21 +166,18 @@ async function firstOf<K extends string>(waits: Record<K, Promise<unknown>>): Pr
 function keycloakPages(j: Journey, page: Page): ReadOptions & { maxText: number } {
   return {
     where: (url) => j.http.sideOf(url) ?? 'elsewhere',
-    loginFormShown: async () =>
-      (await anyOf(page, j.target.selectors.loginUsername)
-        .count()
-        .catch(() => 0)) > 0,
+    loginFormShown: async () => (await untraced(page, () => anyOf(page, j.target.selectors.loginUsername).count()).catch(() => 0)) > 0,
     maxText: j.target.limits.text,
   };
 }
 
-async function login(j: Journey, page: Page, watch: PageWatch, signal: AbortSignal): Promise<void> {
+async function login(j: Journey, page: Page, watch: PageWatch, signal: AbortSignal, reached: Reached = async () => {}): Promise<void> {
   const s = j.target.selectors;
   // Any Keycloak page other than its login form or the app (a required action, a second factor,
   // an error page, an identity provider) ends the step at once, saying what Keycloak asked for.
   const pages = keycloakPages(j, page);
   const done = new AbortController();
-  const keycloakPage = keycloakPageShown(page, { ...pages, signal: AbortSignal.any([signal, done.signal]) });
+  const keycloakPage = untraced(page, () => keycloakPageShown(page, { ...pages, signal: AbortSignal.any([signal, done.signal]) }));
   keycloakPage.catch(() => {});
   const otherPage = async () => new JourneyStop({ kind: 'keycloak_page', what: await keycloakPage });
   try {
@@ -174,20 +192,23 @@ async function login(j: Journey, page: Page, watch: PageWatch, signal: AbortSign
       j.log.warn('the app rendered without asking for a login (session already present)');
       return;
     }
+    await reached('login-form');
     // The password goes only into the configured Keycloak's page, never into another site's form.
     const at = page.url();
     if (j.http.sideOf(at) !== 'keycloak') {
       const what = `a login form at ${stripQuery(at)}, which is not the configured Keycloak (${j.target.keycloak.url}): credentials not typed`;
       throw new JourneyStop({ kind: 'keycloak_page', what });
     }
-    await (await locate(page, s.loginUsername)).first().fill(j.credentials.username);
-    await (await locate(page, s.loginPassword)).first().fill(j.credentials.password);
+    await (await untraced(page, () => locate(page, s.loginUsername))).first().fill(j.credentials.username);
+    await (await untraced(page, () => locate(page, s.loginPassword))).first().fill(j.credentials.password);
     if (signal.aborted) throw signal.reason;
     watch.submitted = true;
-    await (await locate(page, s.loginSubmit)).first().click({ noWaitAfter: true });
+    await reached('submit');
+    await (await untraced(page, () => locate(page, s.loginSubmit))).first().click({ noWaitAfter: true });
     const outcome = await firstOf({
       app: page.waitForURL((u) => isAppPage(j, u), { waitUntil: 'commit' }),
-      error: anyOf(page, s.loginError).first().waitFor({ state: 'visible' }),
+      // Looked for while the step lasts, as Keycloak's pages are: a wait would go on for the whole run.
+      error: shown(page, s.loginError, done.signal),
       keycloak: keycloakPage,
     });
     if (outcome === 'keycloak') throw await otherPage();
@@ -206,6 +227,13 @@ async function login(j: Journey, page: Page, watch: PageWatch, signal: AbortSign
   }
 }
 
+/** Resolves once an element of `selector` is visible (looked for every 200 ms); rejects when `signal` aborts. */
+async function shown(page: Page, selector: readonly string[], signal: AbortSignal): Promise<void> {
+  // A page navigating away answers nothing: not shown yet.
+  const visible = () => untraced(page, () => anyOf(page, selector).first().isVisible()).catch(() => false);
+  while (!(await visible())) await sleep(200, signal);
+}
+
 async function openPage(j: Journey, page: Page): Promise<void> {
   await anyOf(page, j.target.selectors.appReady).first().waitFor({ state: 'visible' });
 }
@@ -218,7 +246,7 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
     .then(async (r) => {
       const status = r.status();
       // The answer is the target's: read only when its declared size is within the limit.
-      const size = Number((await r.headerValue('content-length').catch(() => null)) ?? 0);
+      const size = Number(r.headers()['content-length'] ?? 0);
       const readable = Number.isFinite(size) && size <= j.target.limits.uploadAnswer;
       if (status >= 200 && status < 300) {
         j.seen.uploadAccepted = true;
@@ -237,16 +265,16 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
     })
     .catch(() => {});
 
-  const fileInput = (await locate(page, s.fileInput)).first();
+  const fileInput = (await untraced(page, () => locate(page, s.fileInput))).first();
   await fileInput.setInputFiles({ name: j.canary.fileName, mimeType: XLSX_TYPE, buffer: j.canary.workbook });
-  await (await locate(page, s.uploadButton)).first().click();
+  await (await untraced(page, () => locate(page, s.uploadButton))).first().click();
   j.log.info('canary submitted', { fileName: j.canary.fileName });
 
   for (;;) {
-    const row = (await locate(page, s.uploadRow, { fileName: j.canary.fileName })).first();
-    if ((await row.count()) > 0) {
+    const row = await matching(page, s.uploadRow, { fileName: j.canary.fileName });
+    if (row) {
       j.seen.uploadedAt ??= Date.now();
-      return row;
+      return row.first();
     }
     await refresh(j, page);
     await sleep(j.pollSeconds * 1000, signal);
@@ -257,11 +285,41 @@ async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promis
 export const HEADER_CELLS = 'th, [role=columnheader]';
 export const ROW_CELLS = 'td, [role=cell], [role=gridcell]';
 
+/**
+ * The alternative of a configured selector that matched on this run's page, kept for the rest
+ * of the run: each poll of the import asks the page once, not once per alternative. Undefined
+ * while none matches (one ask for all of them).
+ */
+async function matching(page: Page, selector: readonly string[], vars: SelectorVars = {}): Promise<Locator | undefined> {
+  let known = matched.get(page);
+  if (!known) matched.set(page, (known = new Map()));
+  const key = `${selector.join('\n')}\n${JSON.stringify(vars)}`;
+  const kept = known.get(key);
+  if (kept) return kept;
+  const all = alternatives(page, selector, vars);
+  if (all.length > 1 && (await untraced(page, () => anyOf(page, selector, vars).count())) === 0) return undefined;
+  for (const l of all) {
+    if ((await untraced(page, () => l.count())) > 0) {
+      known.set(key, l);
+      return l;
+    }
+  }
+  return undefined;
+}
+const matched = new WeakMap<Page, Map<string, Locator>>();
+
+/** The uploads table's header texts, read once per run (a poll reads only the row). */
+const headerTexts = new WeakMap<Page, string[]>();
+
 /** The row's cells keyed by column header text, read through the table's own headers. */
 async function readRow(j: Journey, page: Page, row: Locator): Promise<Record<string, string>> {
-  const table = (await locate(page, j.target.selectors.uploadsTable)).first();
-  const headers = await table.locator(HEADER_CELLS).allInnerTexts();
-  const cells = await row.locator(ROW_CELLS).allInnerTexts();
+  let headers = headerTexts.get(page);
+  if (!headers?.length) {
+    const table = ((await matching(page, j.target.selectors.uploadsTable)) ?? anyOf(page, j.target.selectors.uploadsTable)).first();
+    headers = await untraced(page, () => table.locator(HEADER_CELLS).allInnerTexts());
+    headerTexts.set(page, headers);
+  }
+  const cells = await untraced(page, () => row.locator(ROW_CELLS).allInnerTexts());
   const out: Record<string, string> = {};
   // Page texts are the target's: each is capped before it is kept or compared.
   const max = j.target.limits.text;
@@ -310,8 +368,10 @@ async function waitForStatus(j: Journey, page: Page, row: Locator, done: (status
 
 /** Clicks the page's refresh control when it has one (the page also refreshes by itself). */
 async function refresh(j: Journey, page: Page): Promise<void> {
-  const button = (await locate(page, j.target.selectors.refreshButton)).first();
-  if ((await button.count()) > 0) await button.click({ timeout: 2000 }).catch(() => {});
+  const button = await matching(page, j.target.selectors.refreshButton);
+  // A control that matched once is the page's: clicking waits (2 s at most) while it is re-rendered.
+  // Part of the polling, as the reads are: the answers it brings are in the trace's network.
+  if (button) await untraced(page, () => button.first().click({ timeout: 2000 })).catch(() => {});
 }
 
 async function checkResult(j: Journey, page: Page, row: Locator): Promise<void> {
@@ -319,7 +379,7 @@ async function checkResult(j: Journey, page: Page, row: Locator): Promise<void> 
   if (hasErrorWorkbook(j)) {
     const download = page.waitForEvent('download', { timeout: 0 });
     download.catch(() => {});
-    await (await locate(row, j.target.selectors.errorWorkbookLink)).first().click();
+    await (await untraced(page, () => locate(row, j.target.selectors.errorWorkbookLink))).first().click();
     const stream = await (await download).createReadStream();
     const chunks: Buffer[] = [];
     let size = 0;
@@ -365,4 +425,27 @@ async function explainStop(j: Journey, page: Page, stop: Stop, step: StepName | 
     };
   }
   return stop;
+}
+
+/** A page token with less life than this left is not used for the follow-ups. */
+const TOKEN_LIFE_LEFT_MS = 10_000;
+
+/**
+ * The test user's token for a failed run's follow-up checks: the latest the page obtained from
+ * Keycloak, while it has life left; only when there is none (no token answer seen, or expired),
+ * a new password grant with the same credentials through the API client (keycloak.tokenClientId).
+ */
+export async function followUpToken(j: Journey, pageToken: string | undefined, ex: Exchange): Promise<HeldToken | undefined> {
+  const expires = pageToken ? tokenExpiresAt(pageToken) : undefined;
+  if (pageToken && (expires === undefined || expires - Date.now() > TOKEN_LIFE_LEFT_MS)) return { token: pageToken, source: 'page' };
+  const kc = j.target.keycloak;
+  const t = await passwordGrant(
+    ex,
+    { url: kc.url, realm: kc.realm, clientId: kc.tokenClientId },
+    j.credentials.username,
+    j.credentials.password,
+    j.target.limits.tokenAnswer,
+  );
+  for (const v of [t.accessToken, t.refreshToken, t.idToken]) j.redactor.add(v);
+  return { token: t.accessToken, source: 'fresh-grant' };
 }

@@ -86,7 +86,7 @@ export interface KeycloakPageView {
   where: PageWhere;
   /** The document has been parsed (readyState is not "loading"). */
   loaded: boolean;
-  /** The configured login form (its username field) is on the page. */
+  /** The configured login form (its username field) is on the page (read by `readKeycloakPage` only where it decides). */
   loginForm: boolean;
   /** Markers present on the page. */
   markers: readonly KeycloakMarker[];
@@ -195,11 +195,13 @@ export async function readKeycloakPage(page: Page, opts: ReadOptions): Promise<K
   const texts: NonNullable<KeycloakPageView['texts']> = { providers: seen.providers };
   if (seen.error !== undefined) texts.error = seen.error.slice(0, 10_000);
   if (seen.info !== undefined) texts.info = seen.info.slice(0, 10_000);
+  // The login form decides only between providers and the form, and for a page elsewhere: looked for there alone.
+  const formDecides = seen.loaded && (where === 'keycloak' ? seen.providers.length > 0 : seen.present.length === 0);
   return {
     url,
     where,
     loaded: seen.loaded,
-    loginForm: await opts.loginFormShown(),
+    loginForm: formDecides && (await opts.loginFormShown()),
     markers: MARKER_NAMES.filter((m) => seen.present.includes(m)),
     texts,
   };

@@ -34,8 +34,21 @@ function searchable(s: string): string {
   return s.replace(/[^A-Za-z0-9-]+/g, '-');
 }
 
+/** The canary per person id, built once (every run uploads the same bytes under its own name). */
+const built = new Map<number, Promise<Buffer>>();
+
 export async function buildCanaryWorkbook(personId: number = DEFAULT_CANARY_PERSON_ID): Promise<Buffer> {
   if (!Number.isSafeInteger(personId) || personId <= 0) throw new Error(`canary person id must be a positive integer, got ${personId}`);
+  let workbook = built.get(personId);
+  if (!workbook) {
+    workbook = writeCanary(personId);
+    built.set(personId, workbook);
+    workbook.catch(() => built.delete(personId));
+  }
+  return workbook;
+}
+
+async function writeCanary(personId: number): Promise<Buffer> {
   const wb = new ExcelJS.Workbook();
   const ws = wb.addWorksheet('People');
   ws.addRow([CANARY_HEADER]);
@@ -66,23 +79,27 @@ const PARSE_HEAP_MB = 256;
 export async function readImportFailureReasons(xlsx: Buffer, opts: ReadReasonsOptions = {}): Promise<string[]> {
   const maxBytes = opts.maxBytes ?? 1_048_576;
   if (xlsx.length > maxBytes) throw new Error(`the error workbook is ${xlsx.length} bytes, over the ${maxBytes}-byte limit`);
-  const worker = new Worker(new URL('./canary-reasons.worker.mjs', import.meta.url), {
-    workerData: { xlsx: new Uint8Array(xlsx), header: REASON_HEADER, maxReasons: opts.maxReasons ?? 20, maxChars: opts.maxChars ?? 300 },
-    resourceLimits: { maxOldGenerationSizeMb: PARSE_HEAP_MB, maxYoungGenerationSizeMb: 32 },
-    stdout: true,
-    stderr: true,
-  });
+  // A worker that answered is kept for the next read; one that ran out of time or memory is ended.
+  const worker = idleReader ?? newReader();
+  idleReader = undefined;
+  worker.ref();
+  let answered = false;
+  const maxReasons = opts.maxReasons ?? 20;
+  worker.postMessage({ xlsx: new Uint8Array(xlsx), header: REASON_HEADER, maxReasons, maxChars: opts.maxChars ?? 300 });
   const timeoutMs = opts.timeoutMs ?? 15_000;
+  let timer: NodeJS.Timeout | undefined;
+  let onMessage: (m: { ok: boolean; reasons?: string[]; error?: string }) => void = () => {};
+  let onError: (err: Error) => void = () => {};
+  let onExit: (code: number) => void = () => {};
   try {
     return await new Promise<string[]>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`the error workbook took longer than ${timeoutMs} ms to read`)), timeoutMs);
-      worker.once('message', (m: { ok: boolean; reasons?: string[]; error?: string }) => {
-        clearTimeout(timer);
+      timer = setTimeout(() => reject(new Error(`the error workbook took longer than ${timeoutMs} ms to read`)), timeoutMs);
+      onMessage = (m) => {
+        answered = true;
         if (m.ok) resolve(m.reasons ?? []);
         else reject(new Error(m.error ?? 'the error workbook cannot be read'));
-      });
-      worker.once('error', (err) => {
-        clearTimeout(timer);
+      };
+      onError = (err) =>
         reject(
           new Error(
             /ERR_WORKER_OUT_OF_MEMORY|out of memory/i.test(`${(err as NodeJS.ErrnoException).code} ${err.message}`)
@@ -90,13 +107,37 @@ export async function readImportFailureReasons(xlsx: Buffer, opts: ReadReasonsOp
               : err.message.split('\n')[0],
           ),
         );
-      });
-      worker.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`the workbook reader stopped (exit ${code})`));
-      });
+      onExit = (code) => reject(new Error(`the workbook reader stopped (exit ${code})`));
+      worker.once('message', onMessage).once('error', onError).once('exit', onExit);
     });
   } finally {
-    await worker.terminate().catch(() => 0);
+    clearTimeout(timer);
+    worker.off('message', onMessage).off('error', onError).off('exit', onExit);
+    if (answered && !idleReader) keepReader(worker);
+    else await worker.terminate().catch(() => 0);
   }
+}
+
+/** The reader kept between reads (none while a read is under way). */
+let idleReader: Worker | undefined;
+
+function newReader(): Worker {
+  const worker = new Worker(new URL('./canary-reasons.worker.mjs', import.meta.url), {
+    resourceLimits: { maxOldGenerationSizeMb: PARSE_HEAP_MB, maxYoungGenerationSizeMb: 32 },
+    stdout: true,
+    stderr: true,
+  });
+  worker.once('exit', () => {
+    if (idleReader === worker) idleReader = undefined;
+  });
+  // What a kept worker prints is not kept either (it would pile up over its reads).
+  worker.stdout.resume();
+  worker.stderr.resume();
+  return worker;
+}
+
+/** Keeps a reader for the next read, without holding the process open for it. */
+function keepReader(worker: Worker): void {
+  worker.unref();
+  idleReader = worker;
 }

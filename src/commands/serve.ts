@@ -1,11 +1,12 @@
 // `bulk-upload-probe serve`: the long-running probe service. Runs every configured probe
 // against every configured target on the schedule, serves /metrics, /healthz, /readyz,
-// /api/runs and a status page, logs every run as one JSON line on stdout.
+// /api/runs, a status page and a page per run, logs every run as one JSON line on stdout (on a
+// terminal, one readable line: --log-format).
 // SIGTERM/SIGINT: the run in flight is cut short and recorded as cancelled, then exit 0.
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError, configPath, loadConfig, resolveCredentials } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from '../log.ts';
 import { runProbe } from '../run/runner.ts';
 import { jobsFor } from '../service/scheduler.ts';
 import { ownedTargets, parseShard } from '../service/shard.ts';
@@ -33,6 +34,8 @@ export interface ServeOptions {
   shard?: string;
   host?: string;
   port?: number;
+  /** pretty: one readable line per run; json: JSON lines; auto (default): pretty on a terminal. */
+  logFormat?: LogFormat;
 }
 
 export function register(program: Command): void {
@@ -50,6 +53,11 @@ export function register(program: Command): void {
       '--shard <I/N>',
       'probe only the targets whose stable hash falls in shard I of N (0-based); ordinal/N takes I from the pod name (StatefulSet)',
       checkShard,
+    )
+    .addOption(
+      new Option('--log-format <format>', 'log lines: pretty (one readable line per run), json, or auto (pretty on a terminal)')
+        .choices(LOG_FORMATS)
+        .default('auto'),
     )
     .action(async (opts: ServeOptions) => {
       process.exitCode = await serve(opts);
@@ -80,7 +88,7 @@ export function startServing(config: Config, opts: Omit<ServeOptions, 'config'>,
 
 /** Runs until SIGTERM/SIGINT; returns the exit code. */
 export async function serve(opts: ServeOptions): Promise<number> {
-  const logger = createLogger({ destination: process.stdout });
+  const logger = createLogger({ destination: process.stdout, format: opts.logFormat ?? 'auto' });
   const path = configPath(opts.config);
   const config = await loadForCommand(
     path,

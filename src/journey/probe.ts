@@ -3,8 +3,10 @@
 // runner owns deadlines, classification and evidence; it chooses a probe from the registry
 // (probes/registry.ts) by name and knows none of them.
 import type { Browser } from 'playwright-core';
+import type { HeldToken } from '../model/diagnosis.ts';
 import type { StepName } from '../model/result.ts';
 import type { Stop } from '../model/stop.ts';
+import type { Exchange } from '../target/http.ts';
 import type { Journey } from './journey.ts';
 
 /** What a run may share with others: the service's warm browser. */
@@ -42,6 +44,12 @@ export interface ProbeSession {
   close(): Promise<void>;
   /** Gives up on what would not close (a browser context: its browser is closed). */
   abandon(): Promise<void>;
+  /**
+   * The test user's access token the probe holds, for a failed run's follow-up checks
+   * (src/run/diagnose.ts): renewed when about to expire, through `ex` (bounded). Absent or
+   * undefined: none held.
+   */
+  userToken?(ex: Exchange): Promise<HeldToken | undefined>;
 }
 
 /** A session for a probe that holds nothing open: it only runs its journey. */

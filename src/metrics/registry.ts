@@ -348,7 +348,7 @@ export class ProbeMetrics {
     const info = {
       ...l,
       reason: failedWith,
-      diagnosis: (r as { diagnosis?: string }).diagnosis ?? 'none',
+      diagnosis: r.diagnosis ?? 'none',
       message: infoMessage(r.message),
     };
     this.streaks.set(key, { reason: failedWith, count, info });

@@ -4,6 +4,7 @@ import { classify } from './classify.ts';
 import { LIKELY_CAUSE } from './failures.ts';
 import { isBadEvent, type Observation, type Seen } from './observation.ts';
 import type { CanaryOutcome, Depth, HttpSummary, ProbeName, RunResult, StepName, StepResult } from './result.ts';
+import { newRunId } from './run-id.ts';
 
 export interface RunRecord {
   probe: ProbeName;
@@ -15,12 +16,15 @@ export interface RunRecord {
   steps: StepResult[];
   http: HttpSummary;
   canaryFileName: string;
+  /** The run's id (default: a new one from its start time). */
+  id?: string;
 }
 
 export function buildResult(r: RunRecord): RunResult {
   const o = r.observation;
   const verdict = classify(o);
   const result: RunResult = {
+    id: r.id ?? newRunId(r.startedMs),
     probe: r.probe,
     depth: r.depth,
     target: r.target,
@@ -54,6 +58,7 @@ export function probeErrorResult(r: {
   message: string;
 }): RunResult {
   return {
+    id: newRunId(r.startedMs),
     probe: r.probe,
     target: r.target,
     ok: false,

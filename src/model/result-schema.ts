@@ -2,6 +2,7 @@
 // history on disk may hold a line cut by a crash, a record of another version, or garbage).
 // The type checks at the bottom keep it and the RunResult interface the same shape.
 import { z } from 'zod';
+import { DIAGNOSES } from './diagnosis.ts';
 import { FAILURE_REASONS } from './failures.ts';
 import { UPLOAD_OUTCOMES } from './upload.ts';
 import {
@@ -61,6 +62,7 @@ export const recentUploadsSchema = z.object({
 });
 
 export const runResultSchema = z.object({
+  id: z.string().optional(),
   probe: z.enum(PROBE_NAMES),
   // Records written before runs had depths were all full runs.
   depth: z.enum(DEPTHS).default('full'),
@@ -74,6 +76,9 @@ export const runResultSchema = z.object({
   failedStep: z.enum(STEP_NAMES).optional(),
   message: z.string(),
   likelyCause: z.string().optional(),
+  // A diagnosis a newer version added reads as none, rather than losing the whole record.
+  diagnosis: z.enum(DIAGNOSES).optional().catch(undefined),
+  diagnosisDetail: z.string().optional(),
   steps: z.array(stepResultSchema),
   http: httpSummarySchema,
   canary: canaryOutcomeSchema.optional(),

@@ -1,5 +1,6 @@
 // The result of one probe run, as data. Everything downstream (console report, JSON, JUnit,
 // metrics, run history, Pushgateway) is computed from this and nothing else.
+import type { Diagnosis } from './diagnosis.ts';
 import type { FailureReason } from './failures.ts';
 import type { UploadOutcome } from './upload.ts';
 
@@ -83,6 +84,8 @@ export interface RecentUploads {
 }
 
 export interface RunResult {
+  /** Stable id of the run (its page is /runs/:id); absent in records written before ids existed. */
+  id?: string;
   probe: ProbeName;
   depth: Depth;
   target: string;
@@ -99,6 +102,10 @@ export interface RunResult {
   message: string;
   /** What the reason most likely means in TIS (from the README's table). */
   likelyCause?: string;
+  /** The broken link the follow-up checks of a failed run point at (src/model/diagnosis.ts); never changes the reason. */
+  diagnosis?: Diagnosis;
+  /** What the follow-ups saw, one short line (bounded, secrets removed). */
+  diagnosisDetail?: string;
   steps: StepResult[];
   http: HttpSummary;
   canary?: CanaryOutcome;

@@ -1,5 +1,6 @@
 // What a person reads in a terminal: each step as it finishes, then one block per probe and
 // a verdict line. Plain text, aligned, no colours (it ends up in CI logs).
+import { DIAGNOSIS_TEXT } from '../model/diagnosis.ts';
 import type { RunResult, StepResult } from '../model/result.ts';
 
 const PROBE_WIDTH = 8;
@@ -22,6 +23,8 @@ export function formatResult(r: RunResult): string {
     `${pad}${r.message}`,
   ];
   if (r.likelyCause) lines.push(`${pad}likely cause: ${r.likelyCause}`);
+  if (r.diagnosis) lines.push(`${pad}diagnosis: ${r.diagnosis}: ${DIAGNOSIS_TEXT[r.diagnosis]}`);
+  if (r.diagnosisDetail) lines.push(`${pad}follow-ups: ${r.diagnosisDetail}`);
   if (r.http.firstBad) {
     const b = r.http.firstBad;
     lines.push(`${pad}first bad response: ${b.method} ${b.url} ${b.status || b.failure} (${b.durationMs} ms)`);

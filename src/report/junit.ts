@@ -1,5 +1,6 @@
 // JUnit XML for pipelines: one testsuite per target, one testcase per probe. A failed run is a
 // <failure> whose message is the reason and the one-line message; a cancelled run is skipped.
+import { DIAGNOSIS_TEXT } from '../model/diagnosis.ts';
 import type { RunResult } from '../model/result.ts';
 
 export function toJUnitXml(results: RunResult[], suiteName = 'bulk-upload-probe'): string {
@@ -44,6 +45,8 @@ function failureBody(r: RunResult): string {
   const lines = [`${r.reason}: ${r.message}`];
   if (r.failedStep) lines.push(`failed step: ${r.failedStep}`);
   if (r.likelyCause) lines.push(`likely cause: ${r.likelyCause}`);
+  if (r.diagnosis) lines.push(`diagnosis: ${r.diagnosis}: ${DIAGNOSIS_TEXT[r.diagnosis]}`);
+  if (r.diagnosisDetail) lines.push(`follow-ups: ${r.diagnosisDetail}`);
   if (r.evidenceDir) lines.push(`evidence: ${r.evidenceDir}`);
   return lines.join('\n');
 }

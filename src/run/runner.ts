@@ -1,7 +1,8 @@
 // One probe run against one target, and the deadlines around it: the run's secrets scoped to
 // it, the canary made, the probe (chosen by name from the registry) opened and its journey run
 // under the deadline and cancellation, the stop explained, the result built from what was seen
-// (src/model/build-result.ts), evidence kept on failure, or always when asked (src/evidence/keep.ts), the probe closed.
+// (src/model/build-result.ts), a failed run's broken link named by bounded follow-ups within its
+// deadline (src/run/diagnose.ts), evidence kept on failure, or always when asked (src/evidence/keep.ts), the probe closed.
 // Never throws: whatever happens ends as a RunResult. Never hangs: the run ends by its deadline
 // (timeouts.run) plus STOP_GRACE_SECONDS, every call into the probe after a stop is bounded,
 // and what will not close in time is abandoned.
@@ -9,7 +10,7 @@ import type { Browser } from 'playwright-core';
 import { PROBES } from '../../probes/registry.ts';
 import { buildCanaryWorkbook, canaryFileName } from '../canary.ts';
 import { resolveCredentials } from '../config/load.ts';
-import { resolveNetwork } from '../config/network.ts';
+import { resolveNetwork, type Network } from '../config/network.ts';
 import type { Config, TargetConfig } from '../config/schema.ts';
 import { keepEvidence } from '../evidence/keep.ts';
 import { NETWORK_EVENTS_KEPT } from '../evidence/store.ts';
@@ -19,6 +20,7 @@ import { RunLog } from '../journey/run-log.ts';
 import { StepRunner } from '../journey/steps.ts';
 import type { Logger } from '../log.ts';
 import { buildResult, probeErrorResult } from '../model/build-result.ts';
+import { DETAIL_CAP } from '../model/diagnosis.ts';
 import type { ObservedHttp, Seen } from '../model/observation.ts';
 import type { Depth, ProbeName, RunResult, StepResult } from '../model/result.ts';
 import { JourneyStop, toStop, type Stop } from '../model/stop.ts';
@@ -27,6 +29,7 @@ import { raceAbort, within } from '../model/wait.ts';
 import { redactor as processRedactor, type Redactor } from '../redact.ts';
 import { apiBase } from '../target/generic-upload.ts';
 import { HttpLog } from '../target/http-log.ts';
+import { diagnoseRun } from './diagnose.ts';
 
 export interface RunRequest {
   probe: ProbeName;
@@ -118,6 +121,7 @@ async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number
   let stop: Stop | undefined;
   let pendingAtStop: ObservedHttp[] | undefined;
   let session: ProbeSession | undefined;
+  let network: Network | undefined;
   log.info('run started', depth === 'full' ? { depth, canary: canary.fileName } : { depth });
   const journeyDone = (async () => {
     const credentials = await resolveCredentials(config, targetName);
@@ -125,7 +129,7 @@ async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number
     processRedactor.add(credentials.password);
     processRedactor.add(credentials.clientSecret);
     // The proxy (the file's, else the environment's) and the CAs trusted; its password is a secret too.
-    const network = await resolveNetwork(config);
+    network = await resolveNetwork(config);
     for (const p of [network.proxy.http, network.proxy.https]) processRedactor.add(p?.password);
     canary.workbook = await buildCanaryWorkbook(canary.personId);
     const journey: Journey = {
@@ -195,6 +199,19 @@ async function runJourney(req: RunRequest, redactor: Redactor, startedMs: number
     });
     if (result.ok) log.info('run healthy');
     else log.warn(`run failed: ${result.reason}: ${result.message}`);
+    // The broken link, named by bounded follow-ups (src/run/diagnose.ts); the reason never changes.
+    if (!result.ok && !result.cancelled) {
+      const deadlineMs = startedMs + target.timeouts.run * 1000;
+      const d = await diagnoseRun({ result, target, network, session, signal: req.signal, deadlineMs, log }).catch((err: unknown) => {
+        log.warn(`no diagnosis: ${(err as Error).message}`);
+        return undefined;
+      });
+      if (d) {
+        result.diagnosis = d.diagnosis;
+        result.diagnosisDetail = capText(`${d.detail}; follow-ups ${d.seconds.toFixed(1)} s`, DETAIL_CAP);
+        log.warn(`diagnosis ${d.diagnosis}: ${result.diagnosisDetail}`, { diagnosis: d.diagnosis, followUpSeconds: d.seconds });
+      }
+    }
     failed = !result.ok && !result.cancelled;
     safe = redactor.redactDeep(capDeep(result, RESULT_TEXT_CAP));
   } catch (err) {

@@ -7,11 +7,13 @@ import { RunHistory } from '../history.ts';
 import type { Logger } from '../log.ts';
 import { ProbeMetrics, runResultLabel } from '../metrics/registry.ts';
 import type { RunResult } from '../model/result.ts';
-import { createApp } from '../server/app.ts';
+import { runIdOf } from '../model/run-id.ts';
+import { createApp, STRIP_RUNS } from '../server/app.ts';
 import type { HealthReport } from '../server/health.ts';
 import { VERSION } from '../version.ts';
 import { RecentRuns } from './recent-runs.ts';
 import { footprintLine, rowsPerDay, Scheduler, type RunFn } from './scheduler.ts';
+import { JobRuns } from './job-runs.ts';
 import { WarmBrowser, type BrowserLauncher } from './warm-browser.ts';
 import { launchBrowser } from '../browser/launch.ts';
 import { resolveProxy } from '../config/network.ts';
@@ -47,6 +49,7 @@ export interface RunningService {
 export function runLogFields(r: RunResult): Record<string, unknown> {
   return {
     event: 'run_finished',
+    runId: r.id,
     probe: r.probe,
     depth: r.depth,
     target: r.target,
@@ -73,13 +76,16 @@ export function runLogFields(r: RunResult): Record<string, unknown> {
   };
 }
 
+/** Runs read back from the history at start (enough for every job's strip). */
+const HISTORY_READ = 5000;
+
 /**
  * The runs from before this start. An unreadable history (or lines of it) never stops the
  * service: skipped lines are counted, logged once and exposed as a metric.
  */
-async function readHistory(history: RunHistory, metrics: ProbeMetrics, logger: Logger): Promise<RunResult[]> {
+async function readHistory(history: RunHistory, metrics: ProbeMetrics, logger: Logger, limit: number): Promise<RunResult[]> {
   try {
-    const { runs, skipped } = await history.read(200);
+    const { runs, skipped } = await history.read(limit);
     if (skipped > 0) {
       metrics.historyLinesSkipped(skipped);
       logger.warn({ event: 'history_bad_lines', file: history.file, skipped }, `run history: ${skipped} unreadable line(s) skipped`);
@@ -97,15 +103,23 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const metrics = new ProbeMetrics({ processMetrics: true });
   const history = new RunHistory(config.history);
   const recent = new RecentRuns(200);
-  recent.addAll(await readHistory(history, metrics, logger));
+  // Each job's last runs, for the status page's strips and run pages: 60 full runs span 15 hours.
+  const jobRuns = new JobRuns(STRIP_RUNS);
+  const past = await readHistory(history, metrics, logger, HISTORY_READ);
+  recent.addAll(past.slice(-200));
+  jobRuns.addAll(past);
   // The proxy (the file's, else the environment's) is resolved at each launch: a relaunch reads a changed secret file.
   const launch = opts.launchBrowser ?? launchBrowser;
   const browser = new WarmBrowser(config.browser, logger, async (s) => launch({ ...s, proxy: await resolveProxy(config) }));
 
-  const record = async (r: RunResult): Promise<void> => {
+  let baseUrl = '';
+  const record = async (result: RunResult): Promise<void> => {
+    // Every run has an id for its page; results the scheduler makes itself come without one.
+    const r = result.id ? result : { ...result, id: runIdOf(result) };
     metrics.record(r);
     recent.add(r);
-    const fields = runLogFields(r);
+    jobRuns.add(r);
+    const fields = { ...runLogFields(r), runPage: `${baseUrl}/runs/${r.id}` };
     const run = `${r.probe} (${r.depth}) → ${r.target}`;
     if (r.ok || r.cancelled) logger.info(fields, `${run}: ${runResultLabel(r)}`);
     else logger.warn(fields, `${run}: ${r.reason ?? 'failure'}: ${r.message}`);
@@ -122,7 +136,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     tickMs,
     graceSeconds: opts.graceSeconds,
     now: opts.now,
+    onStart: (job, waited) => metrics.runStarted(job.probe, waited),
   });
+  metrics.watchSlots(config.schedule.maxConcurrentRuns, () => scheduler.waitingRuns());
   for (const job of scheduler.jobs) {
     metrics.prepare(job.probe, job.depth, job.targetName, job.intervalSeconds);
     const lastSuccess = recent
@@ -155,6 +171,8 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     runs: (f) => recent.list(f),
     jobs: () => scheduler.states(),
     version: VERSION,
+    evidenceDir: config.evidence.dir,
+    jobRuns: (j) => jobRuns.list(j),
   });
   const host = opts.host ?? config.server.host;
   const server = await new Promise<Server>((resolve, reject) => {
@@ -163,6 +181,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  baseUrl = url;
 
   scheduler.start();
   const rows = rowsPerDay(scheduler.jobs);

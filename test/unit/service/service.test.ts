@@ -239,6 +239,31 @@ describe('probe service', () => {
     expect(warnings).toMatchObject([{ level: 40, skipped: 4, file }]);
   });
 
+  it('gives every run an id and a page (results without one get a derived id), logged with the run', async () => {
+    const config = testConfig({ historyFile: join(dir, 'history.jsonl'), interval: 60 });
+    service = await startService({
+      config: { ...config, probes: ['api'] },
+      // The scheduler's own results (timeouts, probe errors) come without an id.
+      run: async () => ({ ...fakeResult({ probe: 'api', reason: 'auth_rejected' }), id: undefined }),
+      logger: capturingLogger(),
+      port: 0,
+      tickMs: 10,
+      launchBrowser: fakeLaunch,
+    });
+    await until(async () => (await service!.history.recent(5)).length >= 1);
+    const [run] = ((await http.get(`${service.url}/api/runs`)).data as { runs: RunResult[] }).runs;
+    expect(run!.id).toMatch(/^\d{8}T\d{6}Z-[0-9a-f]{6}$/);
+    expect((await service.history.recent(1))[0]!.id).toBe(run!.id);
+    const logged = logLines.find((l) => l.event === 'run_finished')!;
+    expect(logged).toMatchObject({ runId: run!.id, runPage: `${service.url}/runs/${run!.id}` });
+    const page = await http.get(`${service.url}/runs/${run!.id}`);
+    expect(page.status).toBe(200);
+    expect(page.data).toContain('auth_rejected');
+    const last = await http.get(`${service.url}/targets/box/api/last-failure?depth=full`, { maxRedirects: 0 });
+    expect(last.status).toBe(302);
+    expect(last.headers.location).toBe(`/runs/${run!.id}`);
+  });
+
   it('/healthz and /readyz answer 503 once the scheduler has stopped', async () => {
     const config = testConfig({ historyFile: join(dir, 'history.jsonl'), interval: 60 });
     service = await startService({ config, run: runner([], 5), logger: capturingLogger(), port: 0, tickMs: 10, launchBrowser: fakeLaunch });
