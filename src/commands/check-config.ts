@@ -31,7 +31,9 @@ export async function checkConfig(path: string, out: (line: string) => void, err
   out(`configuration ${path}`);
   out(`  evidence ${config.evidence.dir} (keep ${config.evidence.keep}), history ${config.history.file}`);
   const light = config.schedule.light === false ? 'no light runs' : `light every ${config.schedule.light} s`;
+  const slots = config.schedule.maxConcurrentRuns;
   out(`  schedule full every ${config.schedule.interval} s, ${light} (+ up to ${config.schedule.jitter} s)`);
+  out(`  at most ${slots.browser} browser and ${slots.api} API run(s) at once`);
   out(`  server ${config.server.host}:${config.server.port}`);
   const rows = rowsPerDay(jobsFor(config));
   const problems: string[] = [];

@@ -91,6 +91,7 @@ describe('check-config and the footprint', () => {
     );
     expect(r.code, r.err).toBe(0);
     expect(r.out).toContain('schedule full every 900 s, light every 60 s');
+    expect(r.out).toContain('at most 2 browser and 8 API run(s) at once');
     expect(r.out).toMatch(/target box[\s\S]*full every 900 s, light every 60 s[\s\S]*writes +192 upload row\(s\) a day/);
     expect(r.out).toMatch(/target prod[\s\S]*full every 1800 s, no light runs[\s\S]*writes +96 upload row\(s\) a day/);
   });
