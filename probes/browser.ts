@@ -234,8 +234,18 @@ async function shown(page: Page, selector: readonly string[], signal: AbortSigna
   while (!(await visible())) await sleep(200, signal);
 }
 
+/** How long the open page is given for the answers to what it asked while rendering (its upload list). */
+const OPEN_SETTLE_MS = 3_000;
+
+/**
+ * The app is open once it shows itself and what it asked the target for while rendering has been
+ * answered: a 401 to the page's own list call belongs to open_page, not to the step after it. A
+ * page that polls without a pause is not waited for past OPEN_SETTLE_MS.
+ */
 async function openPage(j: Journey, page: Page): Promise<void> {
   await anyOf(page, j.target.selectors.appReady).first().waitFor({ state: 'visible' });
+  const until = Date.now() + OPEN_SETTLE_MS;
+  while (j.http.pending().some((e) => e.side === 'app') && Date.now() < until) await sleep(50);
 }
 
 async function uploadCanary(j: Journey, page: Page, signal: AbortSignal): Promise<Locator> {

@@ -15,8 +15,9 @@
 //
 // Wall time per run; CPU seconds per run: this process's own (all threads) plus the warm
 // Chromium's process tree (/proc/<pid>/stat utime+stime, and what each process reaped), read
-// before and after; for the spawned command its whole tree (what this process reaped). TIS in a
-// box runs in a process of its own and is not counted.
+// before and after; for the spawned command its whole tree (what this process reaped, and what
+// its orphaned subprocesses used, followed while they ran: see OrphanWatch). TIS in a box runs
+// in a process of its own and is not counted.
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
@@ -214,7 +215,7 @@ try {
       key: 'playwright-test',
       group: 'browser',
       label: 'npx playwright test, spawned per run',
-      run: () => measureSpawned(() => playwrightTest(bare, work)),
+      run: () => measureSpawned((started) => playwrightTest(bare, work, started)),
     },
     {
       key: 'api-floor',
@@ -271,7 +272,11 @@ function collectGarbage(): void {
 }
 
 /** One `npx playwright test` run of the bare journey's spec; its steps' times as the spec wrote them. */
-async function playwrightTest(bare: BareTarget, work: string): Promise<{ ok: boolean; error?: string; steps?: Record<string, number> }> {
+async function playwrightTest(
+  bare: BareTarget,
+  work: string,
+  started: (pid: number) => void,
+): Promise<{ ok: boolean; error?: string; steps?: Record<string, number> }> {
   const stepsFile = join(work, 'playwright-test-steps.json');
   await rm(stepsFile, { force: true });
   const child = spawn('npx', ['playwright', 'test', '-c', 'scripts/bench/playwright.config.ts'], {
@@ -284,6 +289,7 @@ async function playwrightTest(bare: BareTarget, work: string): Promise<{ ok: boo
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  started(child.pid!);
   let out = '';
   child.stdout.on('data', (d) => (out += String(d)));
   child.stderr.on('data', (d) => (out += String(d)));

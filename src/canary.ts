@@ -130,9 +130,6 @@ function newReader(): Worker {
   worker.once('exit', () => {
     if (idleReader === worker) idleReader = undefined;
   });
-  // What a kept worker prints is not kept either (it would pile up over its reads).
-  worker.stdout.resume();
-  worker.stderr.resume();
   return worker;
 }
 

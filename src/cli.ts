@@ -24,6 +24,10 @@ if (process.argv.length <= 2) {
   process.stderr.write(`error: missing command: ${commands.join(', ')} (see bulk-upload-probe --help)\n`);
   process.exitCode = EXIT_USAGE;
 } else {
+  // Once the command has finished, nothing it left behind (a worker thread, a socket kept alive,
+  // a browser slow to let go under load) may keep a pipeline waiting: the process ends with its
+  // exit code at most EXIT_GRACE_MS later. The timer itself holds nothing open.
+  const EXIT_GRACE_MS = 3_000;
   try {
     await program.parseAsync(process.argv);
   } catch (e) {
@@ -36,5 +40,7 @@ if (process.argv.length <= 2) {
       if (process.env.LOG_LEVEL === 'debug' && e instanceof Error) process.stderr.write(`${redact(e.stack ?? '')}\n`);
       process.exitCode = EXIT_INTERNAL;
     }
+  } finally {
+    setTimeout(() => process.exit(), EXIT_GRACE_MS).unref();
   }
 }

@@ -16,10 +16,4 @@ process.on('message', (m) => {
 });
 process.on('disconnect', () => void stop());
 process.on('SIGTERM', () => void stop());
-process.send?.({
-  startMs: box.startMs,
-  keycloakStartMs: box.keycloakStartMs,
-  configPath: box.configPath,
-  urls: box.urls,
-  testUser: box.testUser,
-});
+process.send?.({ startMs: box.startMs, keycloakStartMs: box.keycloakStartMs, configPath: box.configPath });

@@ -1,6 +1,6 @@
 // One measured run: wall time and CPU seconds, in total and per phase (a journey's steps), and
 // the statistics printed over many runs.
-import { descendantsCpuSeconds, ownCpuSeconds, reapedCpuSeconds } from './cpu.ts';
+import { descendantsCpuSeconds, OrphanWatch, ownCpuSeconds, reapedCpuSeconds } from './cpu.ts';
 
 export interface Phase {
   name: string;
@@ -15,7 +15,7 @@ export interface Sample {
   error?: string;
   wall: number;
   cpu: number;
-  /** Where the run's time went, in order; absent where it cannot be seen (a spawned command). */
+  /** Where the run's time went, in order (a spawned command's: wall time only). */
   phases?: Phase[];
 }
 
@@ -64,16 +64,25 @@ export async function measureInProcess(
 }
 
 /**
- * Measures a spawned command: wall time to its exit, CPU of its whole tree (what this process
- * reaped). `run` may say how long the journey inside it took, step by step (wall only): the rest
- * of the wall time is the command's own start and end.
+ * Measures a spawned command: wall time to its exit; CPU of its whole tree: what this process
+ * reaped, and what its orphaned subprocesses used (OrphanWatch). `run` starts it (telling its
+ * pid) and may say how long the journey inside it took, step by step (wall only): the rest of
+ * the wall time is the command's own start and end.
  */
-export async function measureSpawned(run: () => Promise<{ ok: boolean; error?: string; steps?: Record<string, number> }>): Promise<Sample> {
+export async function measureSpawned(
+  run: (started: (pid: number) => void) => Promise<{ ok: boolean; error?: string; steps?: Record<string, number> }>,
+): Promise<Sample> {
   const t0 = performance.now();
   const c0 = reapedCpuSeconds();
-  const r = await run().catch((err: unknown) => ({ ok: false, error: String(err), steps: undefined }));
+  let watch: OrphanWatch | undefined;
+  const r = await run((pid) => (watch = new OrphanWatch(pid))).catch((err: unknown) => ({
+    ok: false,
+    error: String(err),
+    steps: undefined,
+  }));
   const wall = (performance.now() - t0) / 1000;
-  const sample: Sample = { ok: r.ok, ...(r.error ? { error: r.error } : {}), wall, cpu: reapedCpuSeconds() - c0 };
+  const orphaned = watch?.stop() ?? 0;
+  const sample: Sample = { ok: r.ok, ...(r.error ? { error: r.error } : {}), wall, cpu: reapedCpuSeconds() - c0 + orphaned };
   if (r.steps) {
     const steps = Object.entries(r.steps).map(([name, w]) => ({ name, wall: w, cpu: NaN, node: NaN }));
     const journey = steps.reduce((t, p) => t + p.wall, 0);
