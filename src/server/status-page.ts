@@ -6,7 +6,7 @@
 //   screenshot, the trace with the command that opens it.
 // Nothing here reads files or the clock by itself: the server hands in what to show and "now".
 import { DIAGNOSIS_INFO } from '../model/diagnosis.ts';
-import type { RunResult, StepResult } from '../model/result.ts';
+import type { HttpEvent, RunResult, StepResult } from '../model/result.ts';
 import type { JobState } from '../model/job.ts';
 import { runIdOf } from '../model/run-id.ts';
 import type { HealthReport } from './health.ts';
@@ -233,13 +233,8 @@ export function renderStatusPage(p: StatusPageInput): string {
 }
 
 /** One line of the run's network log (network.json, or only the first bad answer from the summary). */
-export interface NetworkLine {
-  method: string;
-  url: string;
-  status: number;
-  durationMs: number;
-  at: string;
-  failure?: string;
+export interface NetworkLine extends HttpEvent {
+  /** As network.json names it (read back from disk, so any text). */
   step?: string;
 }
 

@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +14,7 @@ import { expect, test, type APIRequestContext } from '@playwright/test';
 import { parse, stringify } from 'yaml';
 import { clearFault, setFault } from '../../box/control-client.ts';
 import type { RunResult } from '../../src/model/result.ts';
+import { freePort } from '../monitoring/daemons.ts';
 import { boxFromEnv } from '../support/playwright-box.ts';
 
 const box = boxFromEnv();
@@ -26,17 +26,6 @@ test.describe.configure({ mode: 'serial' });
 let dir: string;
 let child: ChildProcess | undefined;
 let url: string;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** SIGTERM by PID (the service records the run in flight as cancelled and exits 0); SIGKILL after 20 s. */
 async function stop(c: ChildProcess): Promise<void> {
