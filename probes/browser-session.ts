@@ -34,7 +34,7 @@ export interface Recording {
   trace: false | { screenshots: boolean; snapshots: boolean | { dom?: boolean; aria?: boolean; screen?: boolean } };
   /** From the context's first request, or from a point of the journey on. */
   from: 'open' | JourneyPoint;
-  /** The probe's own reads of the page (counts, texts, the Keycloak page watch): traced as actions, or left out. */
+  /** The probe's own looks at the page (counts, texts, waits, the Keycloak page watch, polling clicks): traced, or left out. */
   reads: 'traced' | 'untraced';
 }
 
@@ -57,13 +57,13 @@ export const recordingOverride: { value?: Recording } = {};
 const quietPages = new WeakSet<Page>();
 
 /**
- * Runs the probe's own look at the page (a count, a cell's text, a look at Keycloak's page, a
- * click of the table's refresh control while polling) as Playwright runs its internal calls:
- * left out of the trace, with no DOM snapshot before and after it. Polling makes many of them,
- * and their snapshots were most of what tracing cost; the trace keeps the journey's actions
- * (navigation, the login's submit, the upload, the download, the waits), each with its
- * snapshots, and the whole network, where the answers the polling brought are. Through a
- * Playwright method that is not public API: where it is missing, the call is traced as any other.
+ * Runs the probe's own look at the page (a count, a cell's text, a wait for an element, a look
+ * at Keycloak's page, a click of the table's refresh control while polling) as Playwright runs
+ * its internal calls: left out of the trace, with no DOM snapshot before and after it. Polling
+ * makes many of them, and their snapshots were most of what tracing cost; the trace keeps the
+ * journey's actions (the login's submit, the upload, the download, the screenshot at a failure),
+ * each with its snapshots, and the whole network, where the answers the looks got are. Through
+ * a Playwright method that is not public API: where it is missing, the call is traced as any other.
  */
 export function untraced<T>(page: Page, read: () => Promise<T>): Promise<T> {
   const wrap = (page as unknown as { _wrapApiCall?: (read: () => Promise<T>, options: { internal: boolean }) => Promise<T> })._wrapApiCall;

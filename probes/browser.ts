@@ -34,14 +34,14 @@ const LIGHT_SETTLE_MS = 5_000;
 export const RELOAD_LOOP = 3;
 
 /**
- * What a run records for its evidence: the session's trace (every action with its DOM
- * snapshots, the whole network, no screencast; the probe's reads and polling clicks left out),
- * started as the login form is submitted. The form's submit, Keycloak's answer, the way back to
- * the app, its token exchange, the upload and everything after are in it. Loading Keycloak's
- * login page is not: recording its megabytes of theme CSS and fonts (the same every run) cost
- * more than all the rest of the trace; a run that fails before the submit keeps its screenshot,
- * network log and run log. Chosen with `npm run bench -- --candidates`, which measures this
- * against the alternatives.
+ * What a run records for its evidence: the session's trace (the journey's actions with their
+ * DOM snapshots, the whole network, no screencast; the probe's looks at the page and polling
+ * clicks left out), started as the login form is submitted. The submit, Keycloak's answer, the
+ * way back to the app, its token exchange, the upload and everything after are in it. Loading
+ * Keycloak's login page is not: recording its megabytes of theme CSS and fonts (the same every
+ * run) cost more than all the rest of the trace; a run that fails before the submit keeps its
+ * screenshot, network log and run log. Chosen with `npm run bench -- --candidates`, which
+ * measures this against the alternatives.
  */
 export const JOURNEY_RECORDING: Recording = { ...DEFAULT_RECORDING, from: 'submit' };
 
@@ -182,11 +182,14 @@ async function login(j: Journey, page: Page, watch: PageWatch, signal: AbortSign
   const otherPage = async () => new JourneyStop({ kind: 'keycloak_page', what: await keycloakPage });
   try {
     await page.goto(appPageUrl(j), { waitUntil: 'commit' });
+    const firstKnown = new AbortController();
     const first = await firstOf({
       login: anyOf(page, s.loginUsername).first().waitFor({ state: 'visible' }),
-      app: anyOf(page, s.appReady).first().waitFor({ state: 'visible' }),
+      // The app without a login (a session already there): looked for until the first page is
+      // known, not all through Keycloak's page (a wait would go on until the app showed).
+      app: shown(page, s.appReady, AbortSignal.any([signal, firstKnown.signal])),
       keycloak: keycloakPage,
-    });
+    }).finally(() => firstKnown.abort());
     if (first === 'keycloak') throw await otherPage();
     if (first === 'app') {
       j.log.warn('the app rendered without asking for a login (session already present)');
@@ -243,7 +246,8 @@ const OPEN_SETTLE_MS = 3_000;
  * page that polls without a pause is not waited for past OPEN_SETTLE_MS.
  */
 async function openPage(j: Journey, page: Page): Promise<void> {
-  await anyOf(page, j.target.selectors.appReady).first().waitFor({ state: 'visible' });
+  // A look at the page, as the polling's are: the page it found is in the trace's next snapshot.
+  await untraced(page, () => anyOf(page, j.target.selectors.appReady).first().waitFor({ state: 'visible' }));
   const until = Date.now() + OPEN_SETTLE_MS;
   while (j.http.pending().some((e) => e.side === 'app') && Date.now() < until) await sleep(50);
 }
