@@ -27,7 +27,7 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { Browser } from 'playwright-core';
 import { recordingOverride, type Recording } from '../probes/browser-session.ts';
-import { browserSettings, launchBrowser } from '../src/browser/launch.ts';
+import { browserSettings, launchBrowser, launchBrowserProcess } from '../src/browser/launch.ts';
 import { buildCanaryWorkbook } from '../src/canary.ts';
 import { loadConfig, resolveCredentials } from '../src/config/load.ts';
 import type { Config } from '../src/config/schema.ts';
@@ -141,12 +141,15 @@ if (started) {
 
 const work = await mkdtemp(join(tmpdir(), 'bench-'));
 let browser: Browser | undefined;
+let servedBrowser: Browser | undefined;
 try {
   const loaded = await loadConfig(boxConfig);
   // Evidence of a failed run goes to the bench's scratch folder, not the box's state.
   const config: Config = { ...loaded, evidence: { dir: join(work, 'evidence'), keep: 20 } };
   const target = config.targets.box!;
   browser = await launchBrowser(await browserSettings(config));
+  // The service's way: Chromium driven from a process of its own (src/browser/browser-process.mjs).
+  servedBrowser = await launchBrowserProcess(await browserSettings(config));
   const except = started ? [started.child.pid!] : [];
   const credentials = await resolveCredentials(config, 'box');
 
@@ -170,15 +173,18 @@ try {
   const inBrowser = (work: (mark: (phase: string) => void) => Promise<void>) => measureInProcess({ browserTree: true, except }, work);
   const inNode = (work: (mark: (phase: string) => void) => Promise<void>) => measureInProcess({ browserTree: false, except }, work);
 
-  const probeRun = (probe: ProbeName, recording?: Recording) => async (mark: (phase: string) => void) => {
-    recordingOverride.value = recording;
-    try {
-      const r = await runProbe({ probe, targetName: 'box', target, config, browser: warm, onStep: (s) => mark(s.name) });
-      if (!r.ok) throw new Error(`${r.reason}: ${r.message}`);
-    } finally {
-      recordingOverride.value = undefined;
-    }
-  };
+  const served = servedBrowser;
+  const probeRun =
+    (probe: ProbeName, recording?: Recording, on: Browser = warm) =>
+    async (mark: (phase: string) => void) => {
+      recordingOverride.value = recording;
+      try {
+        const r = await runProbe({ probe, targetName: 'box', target, config, browser: on, onStep: (s) => mark(s.name) });
+        if (!r.ok) throw new Error(`${r.reason}: ${r.message}`);
+      } finally {
+        recordingOverride.value = undefined;
+      }
+    };
 
   const variants: Variant[] = [
     {
@@ -202,6 +208,12 @@ try {
       group: 'browser',
       label: 'browser probe (runProbe, warm browser)',
       run: () => inBrowser(probeRun('browser')),
+    },
+    {
+      key: 'browser-probe-served',
+      group: 'browser',
+      label: 'browser probe, browser in own process',
+      run: () => inBrowser(probeRun('browser', undefined, served)),
     },
     ...(CANDIDATES
       ? Object.entries(RECORDINGS).map(([name, rec]): Variant => ({
@@ -258,6 +270,7 @@ try {
   report(chosen, samples);
 } finally {
   await browser?.close().catch(() => {});
+  await servedBrowser?.close().catch(() => {});
   if (started) await stopBoxProcess(started.child);
   await rm(work, { recursive: true, force: true }).catch(() => {});
   console.log(
@@ -337,11 +350,11 @@ function report(variants: Variant[], samples: Map<string, Sample[]>): void {
   }
 
   if (RAW) {
-    console.log('\nevery run (wall s / CPU s), in round order');
-    for (const v of variants)
-      console.log(
-        `${v.label.padEnd(width)}${(samples.get(v.key) ?? []).map((x) => `${f2(x.wall)}/${f2(x.cpu)}${x.ok ? '' : '!'}`).join(' ')}`,
-      );
+    console.log('\nevery run: wall s / CPU s (CPU s of its first step), in round order; ! failed');
+    for (const v of variants) {
+      const runs = (samples.get(v.key) ?? []).map((x) => `${f2(x.wall)}/${f2(x.cpu)} (${f2(x.phases?.[0]?.cpu ?? NaN)})${x.ok ? '' : '!'}`);
+      console.log(`${v.label.padEnd(width)}${runs.join(' ')}`);
+    }
   }
 
   // The goals, on the ratio of medians; beside it the median of the rounds' own ratios (each

@@ -3,24 +3,30 @@
 // box), both probes at full depth every `--interval` seconds, and measures over `--rounds`
 // intervals: run time (p50/p95), deadlines missed, late starts (waited for a slot), overlaps of
 // a job with itself, CPU (service and Chromium), RSS, and /metrics and /healthz latency while
-// runs are in flight. Prints figures; asserts nothing (speed is shown here, never by a test).
+// browser runs are in flight, scraped from a process of its own (scripts/bench/scraper.mjs).
+// Prints figures; asserts nothing (speed is shown here, never by a test).
 //
 //   npm run capacity -- [--targets 1,5,10,20] [--interval 60] [--rounds 3] [--browser-slots N] [--api-slots N]
+//                       [--browser-process own|shared]
 //
-// The box runs in a child process, so the service's CPU and memory are its own.
-import { spawn, type ChildProcess } from 'node:child_process';
+// --browser-process: Chromium driven from a process of its own, as the service does (own, the
+// default), or from the service's process (shared), to compare. The box runs in a child process,
+// so the service's CPU and memory are its own (with its browser process's: "svc").
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { launchBrowser, launchBrowserProcess } from '../src/browser/launch.ts';
 import { loadConfig } from '../src/config/load.ts';
 import type { Config } from '../src/config/schema.ts';
 import { createLogger } from '../src/log.ts';
 import type { RunResult } from '../src/model/result.ts';
 import { runProbe } from '../src/run/runner.ts';
 import { startService } from '../src/service/service.ts';
-import { cpuSecondsOf, pssOf } from './process-memory.ts';
+import { cpuSecondsOf, pssOf, rssOf } from './process-memory.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -29,6 +35,7 @@ const { values: flags } = parseArgs({
     rounds: { type: 'string', default: '3' },
     'browser-slots': { type: 'string' },
     'api-slots': { type: 'string' },
+    'browser-process': { type: 'string', default: 'own' },
   },
   strict: true,
 });
@@ -37,6 +44,10 @@ const interval = Number(flags.interval);
 const rounds = Number(flags.rounds);
 if (counts.some((n) => !Number.isInteger(n) || n < 1)) throw new Error('--targets takes whole numbers ≥ 1, comma-separated');
 if (!(interval >= 10) || !(rounds >= 1)) throw new Error('--interval takes seconds ≥ 10, --rounds a number ≥ 1');
+if (!['own', 'shared'].includes(flags['browser-process'])) throw new Error('--browser-process takes own or shared');
+const ownBrowserProcess = flags['browser-process'] === 'own';
+/** The service's browser process (Playwright's server side), counted with the service. */
+const BROWSER_PROCESS = /browser-process\.mjs/;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const mib = (b: number) => Math.round(b / 1024 / 1024);
@@ -60,6 +71,22 @@ async function startBoxProcess(stateDir: string): Promise<{ child: ChildProcess;
     child.once('exit', (code) => reject(new Error(`the box exited (${code}) before it was up:\n${out}`)));
   });
   return { child, configPath };
+}
+
+/**
+ * A bare HTTP server in a process of its own, answering "ok": asked as often as the service, it
+ * shows what the machine's load alone (CPU shared with Chromium, the box, this script) costs an
+ * answer, whatever the service does.
+ */
+async function startControlServer(): Promise<{ child: ChildProcess; url: string }> {
+  const script =
+    "require('node:http').createServer((q, s) => s.end('ok')).listen(0, '127.0.0.1', function () { console.log(this.address().port) })";
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve, reject) => {
+    child.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()));
+    child.once('exit', (code) => reject(new Error(`the control server ended (${code})`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}/` };
 }
 
 /** N copies of the box target, each its own name (so its own canary file names). */
@@ -100,6 +127,7 @@ interface Row {
   metricsP50: number;
   metricsP99: number;
   healthzP99: number;
+  controlP99: number;
   chromiumIdle: number;
   perContext: number;
 }
@@ -107,14 +135,15 @@ interface Row {
 async function measure(base: Config, n: number, stateDir: string): Promise<Row> {
   const config = configFor(base, n, stateDir);
   const results: RunResult[] = [];
-  const starts: Array<{ job: string; start: number; end?: number }> = [];
+  const starts: Array<{ job: string; start: number; end?: number; wallStart: number; wallEnd?: number }> = [];
   const service = await startService({
     config,
     port: 0,
     host: '127.0.0.1',
     logger: createLogger({ level: 'silent' }),
+    launchBrowser: ownBrowserProcess ? launchBrowserProcess : launchBrowser,
     run: async (req) => {
-      const s = { job: `${req.probe}/${req.targetName}`, start: performance.now() } as (typeof starts)[number];
+      const s: (typeof starts)[number] = { job: `${req.probe}/${req.targetName}`, start: performance.now(), wallStart: Date.now() };
       starts.push(s);
       try {
         const r = await runProbe(req);
@@ -122,6 +151,7 @@ async function measure(base: Config, n: number, stateDir: string): Promise<Row> 
         return r;
       } finally {
         s.end = performance.now();
+        s.wallEnd = Date.now();
       }
     },
   });
@@ -133,32 +163,46 @@ async function measure(base: Config, n: number, stateDir: string): Promise<Row> 
     const measuredFrom = performance.now();
     const cpu0 = process.cpuUsage();
     const chr0 = cpuSecondsOf(/chromium/);
-    const lat = { metrics: [] as number[], healthz: [] as number[] };
+    const bp0 = cpuSecondsOf(BROWSER_PROCESS);
+    const control = await startControlServer();
+    const scraper = fork(fileURLToPath(new URL('./bench/scraper.mjs', import.meta.url)), [service.url, control.url], { execArgv: [] });
     const rss = { service: 0, chromium: 0 };
     const memPoints: Array<{ inFlight: number; rss: number }> = [];
+    // This script reads memory on the service's own event loop: scrapes that meet a reading are left out.
+    const readings: Array<[number, number]> = [];
     const end = performance.now() + rounds * interval * 1000;
-    let sampled = 0;
     while (performance.now() < end) {
-      // Only while at least one browser run is in flight: the latency a scrape sees under load.
       const inFlight = service.scheduler.states().filter((j) => j.running && j.probe === 'browser').length;
-      if (inFlight > 0) {
-        for (const path of ['metrics', 'healthz'] as const) {
-          const t = performance.now();
-          const res = await fetch(`${service.url}/${path}`);
-          await res.arrayBuffer();
-          lat[path].push(performance.now() - t);
-        }
-      }
-      if (sampled++ % 10 === 0) {
-        const chromium = pssOf(/chromium/);
-        rss.service = Math.max(rss.service, process.memoryUsage().rss);
-        rss.chromium = Math.max(rss.chromium, chromium);
-        memPoints.push({ inFlight, rss: chromium });
-      }
-      await sleep(100);
+      const from = Date.now();
+      const chromium = pssOf(/chromium/);
+      rss.service = Math.max(rss.service, process.memoryUsage().rss + rssOf(BROWSER_PROCESS));
+      rss.chromium = Math.max(rss.chromium, chromium);
+      memPoints.push({ inFlight, rss: chromium });
+      readings.push([from, Date.now()]);
+      await sleep(2000);
     }
     const cpu = process.cpuUsage(cpu0);
+    const browserProcessCpu = cpuSecondsOf(BROWSER_PROCESS) - bp0;
     const chromiumCpu = cpuSecondsOf(/chromium/) - chr0;
+    // Only the scrapes made while at least one browser run was in flight: the latency under load.
+    const samples = await new Promise<Array<[string, number, number, number]>>((resolve) => {
+      scraper.once('message', (m) => resolve(m as Array<[string, number, number, number]>));
+      scraper.send('report');
+    });
+    const browserRuns = starts.filter((x) => x.job.startsWith('browser/'));
+    const during = samples.filter(
+      ([, at, ms]) =>
+        browserRuns.some((r) => at >= r.wallStart && at <= (r.wallEnd ?? Infinity)) &&
+        !readings.some(([a, b]) => at <= b + 1 && at + ms >= a - 1),
+    );
+    control.child.kill('SIGTERM');
+    const lat = {
+      metrics: during.filter(([p]) => p === 'metrics').map(([, , ms]) => ms),
+      healthz: during.filter(([p]) => p === 'healthz').map(([, , ms]) => ms),
+      control: during.filter(([p]) => p === 'control').map(([, , ms]) => ms),
+    };
+    const scrapeFailures = during.filter(([, , , status]) => status !== 200).length;
+    if (scrapeFailures > 0) console.log(`  ${scrapeFailures} scrape(s) failed or answered other than 200`);
     const window = results.slice(from);
     const byProbe = (p: string) => window.filter((r) => r.probe === p).map((r) => r.durationSeconds);
     // A start later than its due time by more than the jitter plus a tick waited for a slot.
@@ -197,13 +241,14 @@ async function measure(base: Config, n: number, stateDir: string): Promise<Row> 
       p50: { browser: quantile(byProbe('browser'), 0.5), api: quantile(byProbe('api'), 0.5) },
       p95: { browser: quantile(byProbe('browser'), 0.95), api: quantile(byProbe('api'), 0.95) },
       slotWaitP95,
-      cpuService: (cpu.user + cpu.system) / 1e6 / seconds,
+      cpuService: ((cpu.user + cpu.system) / 1e6 + browserProcessCpu) / seconds,
       cpuChromium: chromiumCpu / seconds,
       rssService: rss.service,
       rssChromium: rss.chromium,
       metricsP50: quantile(lat.metrics, 0.5),
       metricsP99: quantile(lat.metrics, 0.99),
       healthzP99: quantile(lat.healthz, 0.99),
+      controlP99: quantile(lat.control, 0.99),
       chromiumIdle,
       perContext,
     };
@@ -221,7 +266,8 @@ try {
     `capacity: ${counts.join(', ')} targets, both probes at full depth every ${interval} s, ${rounds} measured interval(s) each after one warm-up`,
   );
   console.log(
-    `slots: browser ${flags['browser-slots'] ?? base.schedule.maxConcurrentRuns.browser}, api ${flags['api-slots'] ?? base.schedule.maxConcurrentRuns.api}`,
+    `slots: browser ${flags['browser-slots'] ?? base.schedule.maxConcurrentRuns.browser}, api ${flags['api-slots'] ?? base.schedule.maxConcurrentRuns.api}; ` +
+      `Chromium driven from ${ownBrowserProcess ? 'a process of its own' : "the service's process"}`,
   );
   for (const n of counts) {
     rows.push(await measure(base, n, stateDir));
@@ -236,7 +282,7 @@ try {
 
 const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '-');
 console.log(
-  '\ntargets  runs  failed  missed  late  overlap  browser p50/p95 s  api p50/p95 s  slot wait p95 s  CPU cores svc+chr  RSS/PSS MiB svc/chr  /metrics p50/p99 ms  /healthz p99 ms',
+  '\ntargets  runs  failed  missed  late  overlap  browser p50/p95 s  api p50/p95 s  slot wait p95 s  CPU cores svc+chr  RSS/PSS MiB svc/chr  /metrics p50/p99 ms  /healthz p99 ms  control p99 ms',
 );
 for (const r of rows)
   console.log(
@@ -254,6 +300,7 @@ for (const r of rows)
       `${mib(r.rssService)}/${mib(r.rssChromium)}`.padStart(16),
       `${f(r.metricsP50)}/${f(r.metricsP99)}`.padStart(20),
       f(r.healthzP99).padStart(16),
+      f(r.controlP99).padStart(15),
     ].join(' '),
   );
 const last = rows.at(-1);

@@ -1,6 +1,8 @@
 // One place for how Chromium is launched: Debian's chromium, headless, with the flags this
 // kind of locked-down host needs (no sandbox as root, no background network chatter), and the
 // same proxy settings as the API probe (src/config/network.ts).
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type LaunchOptions } from 'playwright-core';
 import { proxyFromEnv, proxyUrl, resolveProxy, type ProxySettings } from '../config/network.ts';
 import type { NoProxyRule } from '../config/no-proxy.ts';
@@ -85,4 +87,62 @@ function bypassRules(r: NoProxyRule): string[] {
 
 export async function launchBrowser(s: BrowserSettings = {}): Promise<Browser> {
   return chromium.launch(launchOptions(s));
+}
+
+/** How long a browser process may take to start Chromium and connect to it. */
+const BROWSER_PROCESS_START_MS = 60_000;
+
+/**
+ * Chromium driven from a process of its own (src/browser/browser-process.mjs), for the
+ * long-running service: Playwright's server side (the DevTools protocol, tracing, network
+ * bookkeeping) runs in that process, and this one is a client over a loopback WebSocket, so a
+ * browser run in flight does not hold up the answers to /metrics and /healthz. The browser it
+ * returns is used as a launched one; closing it, or Chromium dying, ends the process, and the
+ * process ends when this one does.
+ */
+export async function launchBrowserProcess(s: BrowserSettings = {}): Promise<Browser> {
+  const child = fork(fileURLToPath(new URL('./browser-process.mjs', import.meta.url)), [], {
+    // Plain JavaScript: not this process's loader and flags.
+    execArgv: [],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  // Chromium's and Playwright's complaints: the last of them explain a failed start.
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  try {
+    const wsEndpoint = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`the browser process did not start within ${BROWSER_PROCESS_START_MS / 1000} s`)),
+        BROWSER_PROCESS_START_MS,
+      );
+      child.once('message', (m: { wsEndpoint?: string; error?: string }) => {
+        clearTimeout(timer);
+        if (m.wsEndpoint) resolve(m.wsEndpoint);
+        else reject(new Error(`the browser process could not launch Chromium: ${m.error ?? 'no reason given'}`));
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`the browser process ended (${signal ?? code}) before Chromium was up: ${stderr.trim().slice(-500)}`));
+      });
+      // slowMo belongs to the driving side; the rest to the server's launch.
+      const { slowMo: _slowMo, ...options } = launchOptions(s);
+      child.send(options);
+    });
+    const { slowMo } = launchOptions(s);
+    const browser = await chromium.connect(wsEndpoint, { timeout: BROWSER_PROCESS_START_MS, ...(slowMo ? { slowMo } : {}) });
+    browser.on('disconnected', kill);
+    // Never what keeps this process alive: its end closes the channel, and the child follows.
+    child.channel?.unref();
+    child.unref();
+    (child.stderr as unknown as { unref?: () => void }).unref?.();
+    return browser;
+  } catch (err) {
+    kill();
+    throw err;
+  }
 }

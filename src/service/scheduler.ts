@@ -55,6 +55,8 @@ export interface SchedulerOptions {
   now?: () => number;
   /** Called when a run starts, with how long it waited for a slot past its due time (seconds). */
   onStart?: (job: Job, waitedSeconds: number) => void;
+  /** Called after each tick and once stopped: what the service's health reads has changed. */
+  onTick?: () => void;
 }
 
 /** Every probe × target × depth the config asks for, optionally narrowed to some targets (an empty list: none). */
@@ -170,6 +172,7 @@ export class Scheduler {
     if (this.stopping) return;
     this.stopping = true;
     if (this.timer) clearInterval(this.timer);
+    this.opts.onTick?.();
     const inFlight = this.slots.flatMap((s) => (s.inFlight ? [s.inFlight] : []));
     for (const f of inFlight) f.controller.abort(new StopSignal());
     await Promise.all(inFlight.map((f) => f.done));
@@ -213,6 +216,7 @@ export class Scheduler {
   private tick(): void {
     this.lastTick = this.instant();
     this.startDue();
+    this.opts.onTick?.();
   }
 
   /** Starts due jobs while their probe has a free slot, the longest-due first. */

@@ -9,13 +9,14 @@ import { ProbeMetrics, runResultLabel } from '../metrics/registry.ts';
 import type { RunResult } from '../model/result.ts';
 import { runIdOf } from '../model/run-id.ts';
 import { createApp, STRIP_RUNS } from '../server/app.ts';
+import { startFront, type Front } from '../server/front.ts';
 import type { HealthReport } from '../server/health.ts';
 import { VERSION } from '../version.ts';
 import { RecentRuns } from './recent-runs.ts';
 import { footprintLine, rowsPerDay, Scheduler, type RunFn } from './scheduler.ts';
 import { JobRuns } from './job-runs.ts';
 import { WarmBrowser, type BrowserLauncher } from './warm-browser.ts';
-import { launchBrowser } from '../browser/launch.ts';
+import { launchBrowserProcess } from '../browser/launch.ts';
 import { resolveProxy } from '../config/network.ts';
 
 export interface ServiceOptions {
@@ -108,15 +109,33 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   const past = await readHistory(history, metrics, logger, HISTORY_READ);
   recent.addAll(past.slice(-200));
   jobRuns.addAll(past);
-  // The proxy (the file's, else the environment's) is resolved at each launch: a relaunch reads a changed secret file.
-  const launch = opts.launchBrowser ?? launchBrowser;
+  // Chromium is driven from a process of its own (launchBrowserProcess): the work of driving it
+  // stays off the event loop that answers /metrics and /healthz. The proxy (the file's, else the
+  // environment's) is resolved at each launch: a relaunch reads a changed secret file.
+  const launch = opts.launchBrowser ?? launchBrowserProcess;
   const browser = new WarmBrowser(config.browser, logger, async (s) => launch({ ...s, proxy: await resolveProxy(config) }));
 
   let baseUrl = '';
+  // The HTTP front answers /metrics, /healthz and /readyz from what this thread sends it: the
+  // metrics after every change and every second (for the figures read as they are scraped:
+  // process, slots), the health after every scheduler tick.
+  let front: Front | undefined;
+  const sendHealth = (): void => front?.send({ health: health(), ready: scheduler.isRunning });
+  const sendMetrics = async (): Promise<void> => {
+    if (!front) return;
+    try {
+      front.send({ metrics: await metrics.metrics(), contentType: metrics.contentType, health: health(), ready: scheduler.isRunning });
+    } catch (err) {
+      logger.error({ event: 'metrics_render_failed', err }, 'metrics not rendered');
+    }
+  };
+
   const record = async (result: RunResult): Promise<void> => {
     // Every run has an id for its page; results the scheduler makes itself come without one.
     const r = result.id ? result : { ...result, id: runIdOf(result) };
     metrics.record(r);
+    // Before anything else is awaited: whoever learns of this run next sees it in /metrics.
+    await sendMetrics();
     recent.add(r);
     jobRuns.add(r);
     const fields = { ...runLogFields(r), runPage: `${baseUrl}/runs/${r.id}` };
@@ -136,7 +155,11 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     tickMs,
     graceSeconds: opts.graceSeconds,
     now: opts.now,
-    onStart: (job, waited) => metrics.runStarted(job.probe, waited),
+    onStart: (job, waited) => {
+      metrics.runStarted(job.probe, waited);
+      void sendMetrics();
+    },
+    onTick: () => sendHealth(),
   });
   metrics.watchSlots(config.schedule.maxConcurrentRuns, () => scheduler.waitingRuns());
   for (const job of scheduler.jobs) {
@@ -174,14 +197,31 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     evidenceDir: config.evidence.dir,
     jobRuns: (j) => jobRuns.list(j),
   });
-  const host = opts.host ?? config.server.host;
+  // The service's own server, on loopback only: the front passes it every request but the three above.
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(opts.port ?? config.server.port, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
     s.once('error', reject);
   });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  const host = opts.host ?? config.server.host;
+  try {
+    front = await startFront({
+      host,
+      port: opts.port ?? config.server.port,
+      backendPort: (server.address() as AddressInfo).port,
+      // As long as health waits for a silent scheduler (below).
+      staleAfterMs: Math.max(10_000, 5 * tickMs),
+      initial: { metrics: await metrics.metrics(), contentType: metrics.contentType, health: health(), ready: false },
+      onUnexpectedEnd: (err) =>
+        logger.error({ event: 'http_front_ended', err }, 'the HTTP front ended: /metrics and /healthz no longer answer'),
+    });
+  } catch (err) {
+    server.close();
+    throw err;
+  }
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${front.port}`;
   baseUrl = url;
+  const everySecond = setInterval(() => void sendMetrics(), 1000);
+  everySecond.unref();
 
   scheduler.start();
   const rows = rowsPerDay(scheduler.jobs);
@@ -202,7 +242,9 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
     (stopping ??= (async () => {
       logger.info({ event: 'service_stopping' }, 'stopping: runs in flight are cancelled');
       await scheduler.stop();
+      clearInterval(everySecond);
       await browser.close();
+      await front?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

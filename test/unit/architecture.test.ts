@@ -56,7 +56,10 @@ const LAYERS: Array<Array<[module: string, pattern: RegExp]>> = [
   ],
   [['server health', /^src\/server\/health\.ts$/]],
   [['status page', /^src\/server\/status-page\.ts$/]],
-  [['server', /^src\/server\/app\.ts$/]],
+  [
+    ['server', /^src\/server\/app\.ts$/],
+    ['http front', /^src\/server\/front\.ts$/],
+  ],
   [['service', /^src\/service\//]],
   [['commands', /^src\/commands\//]],
   [['cli', /^src\/cli\.ts$/]],
