@@ -1,12 +1,9 @@
 // `bulk-upload-probe check-config`: validates the configuration file, resolves every secret
 // (printing where it came from, never its value), lists targets and probes. Exit 0 or 2.
 import type { Command } from 'commander';
-import { chromiumView } from '../browser/launch.ts';
 import { configPath, probesFor, resolveCredentials } from '../config/load.ts';
 import { describeProxySettings, describeRoute, resolveNetwork, type Network } from '../config/network.ts';
-import { apiBase } from '../target/generic-upload.ts';
-import type { Config, SecretRef, TargetConfig } from '../config/schema.ts';
-import { footprintLine, intervalOf, jobsFor, rowsPerDay } from '../service/scheduler.ts';
+import type { SecretRef, TargetConfig } from '../config/schema.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { usageErrors } from './usage.ts';
 
@@ -28,6 +25,33 @@ export async function checkConfig(path: string, out: (line: string) => void, err
   // Secrets are not checked here but below, so that every target's problem is listed.
   const config = await loadForCommand(path, err);
   if (!config) return EXIT_BAD_CONFIG;
+  // Loaded here, not at start: a usage error or --help does not wait for Playwright to load.
+  const [{ footprintLine, intervalOf, jobsFor, rowsPerDay }, { chromiumView }, { apiBase }] = await Promise.all([
+    import('../service/scheduler.ts'),
+    import('../browser/launch.ts'),
+    import('../target/generic-upload.ts'),
+  ]);
+  const depthsOf = (t: TargetConfig): string => {
+    const light = intervalOf(config, t, 'light');
+    return `full every ${intervalOf(config, t, 'full')} s, ${light === false ? 'no light runs' : `light every ${light} s`}`;
+  };
+  /** Which proxy each of the target's URLs goes through, or direct; the browser's when it differs. */
+  const routes = (network: Network, t: TargetConfig): string => {
+    const urls: Array<[string, string]> = [
+      ['page', new URL(t.uploadsPath, t.appUrl).toString()],
+      ['api', apiBase(t.appUrl, t.apiPath)],
+      ['keycloak', t.keycloak.url],
+    ];
+    const browser = chromiumView(network.proxy);
+    const byRoute = new Map<string, string[]>();
+    for (const [name, url] of urls) {
+      const api = describeRoute(network.proxy, url);
+      const page = describeRoute(browser, url);
+      const key = page === api ? api : `${api}, browser ${page}`;
+      byRoute.set(key, [...(byRoute.get(key) ?? []), name]);
+    }
+    return [...byRoute].map(([route, names]) => `${names.join(', ')}: ${route}`).join('; ');
+  };
   out(`configuration ${path}`);
   out(`  evidence ${config.evidence.dir} (keep ${config.evidence.keep}), history ${config.history.file}`);
   const light = config.schedule.light === false ? 'no light runs' : `light every ${config.schedule.light} s`;
@@ -55,7 +79,7 @@ export async function checkConfig(path: string, out: (line: string) => void, err
     out(`  keycloak  ${t.keycloak.url} realm ${t.keycloak.realm}`);
     out(`  grant     ${grantOf(t)}`);
     if (network) out(`  network   ${routes(network, t)}`);
-    out(`  probes    ${probesFor(config, name).join(', ')}: ${depthsOf(config, t)}`);
+    out(`  probes    ${probesFor(config, name).join(', ')}: ${depthsOf(t)}`);
     out(`  writes    ${footprintLine(name, rows[name] ?? 0).replace(`${name}: `, '')}`);
     try {
       const creds = await resolveCredentials(config, name);
@@ -73,29 +97,6 @@ export async function checkConfig(path: string, out: (line: string) => void, err
   }
   out('configuration OK');
   return 0;
-}
-
-function depthsOf(config: Config, t: TargetConfig): string {
-  const light = intervalOf(config, t, 'light');
-  return `full every ${intervalOf(config, t, 'full')} s, ${light === false ? 'no light runs' : `light every ${light} s`}`;
-}
-
-/** Which proxy each of the target's URLs goes through, or direct; the browser's when it differs. */
-function routes(network: Network, t: TargetConfig): string {
-  const urls: Array<[string, string]> = [
-    ['page', new URL(t.uploadsPath, t.appUrl).toString()],
-    ['api', apiBase(t.appUrl, t.apiPath)],
-    ['keycloak', t.keycloak.url],
-  ];
-  const browser = chromiumView(network.proxy);
-  const byRoute = new Map<string, string[]>();
-  for (const [name, url] of urls) {
-    const api = describeRoute(network.proxy, url);
-    const page = describeRoute(browser, url);
-    const key = page === api ? api : `${api}, browser ${page}`;
-    byRoute.set(key, [...(byRoute.get(key) ?? []), name]);
-  }
-  return [...byRoute].map(([route, names]) => `${names.join(', ')}: ${route}`).join('; ');
 }
 
 /** How the API probe gets its token; the browser probe always signs in on the login page. */

@@ -6,14 +6,13 @@
 import { writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { problemsOf, runDoctor, type DoctorCheck, type DoctorReport } from '../../probes/doctor.ts';
+import type { DoctorCheck, DoctorReport } from '../../probes/doctor.ts';
 import { ConfigError, configPath, resolveCredentials } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../log.ts';
 import { displayUrl } from '../model/url.ts';
 import { redact } from '../redact.ts';
 import { formatResult, formatStep } from '../report/console.ts';
-import { runProbe } from '../run/runner.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { usageErrors } from './usage.ts';
 
@@ -58,6 +57,8 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   const logger = process.env.LOG_LEVEL ? createLogger({ level: process.env.LOG_LEVEL }) : undefined;
+  // Loaded here, not at start: a usage error or --help does not wait for Playwright to load.
+  const [{ problemsOf, runDoctor }, { runProbe }] = await Promise.all([import('../../probes/doctor.ts'), import('../run/runner.ts')]);
   try {
     say(`doctor: target ${opts.target} (${displayUrl(new URL(target.uploadsPath, target.appUrl).toString())})`);
     const report = await runDoctor({
@@ -69,7 +70,7 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
       ...(logger ? { logger } : {}),
       say: (line) => say(`  ${line}`),
     });
-    for (const line of formatDoctorReport(report)) say(line);
+    for (const line of formatDoctorReport(report, problemsOf(report))) say(line);
     const reportFile = join(outDir, 'report.json');
     await writeFile(reportFile, `${redact(JSON.stringify(report, null, 2))}\n`);
     say(`report: ${reportFile}`);
@@ -103,8 +104,11 @@ const VERDICT: Record<DoctorCheck['verdict'], string> = {
   not_checked: 'not checked',
 };
 
-/** The report for a person: each page, each check, suggestions, then lines to paste into the configuration. */
-export function formatDoctorReport(r: DoctorReport): string[] {
+/**
+ * The report for a person: each page, each check, suggestions, then lines to paste into the
+ * configuration; `problems` are the report's checks that make it fail (problemsOf).
+ */
+export function formatDoctorReport(r: DoctorReport, problems: DoctorCheck[]): string[] {
   const lines: string[] = [];
   for (const pageName of ['login', 'app'] as const) {
     const checks = r.checks.filter((c) => c.page === pageName);
@@ -140,7 +144,6 @@ export function formatDoctorReport(r: DoctorReport): string[] {
       }
     }
   }
-  const problems = problemsOf(r);
   if (r.ok) lines.push(`verdict: ${r.target} every selector and column header found exactly once`);
   else {
     const what = problems.map((c) => `${c.field} ${VERDICT[c.verdict].toLowerCase()}`);

@@ -7,10 +7,8 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ConfigError, configPath, loadConfig, resolveCredentials } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger, LOG_FORMATS, type LogFormat, type Logger } from '../log.ts';
-import { runProbe } from '../run/runner.ts';
-import { jobsFor } from '../service/scheduler.ts';
 import { ownedTargets, parseShard } from '../service/shard.ts';
-import { startService, type RunningService } from '../service/service.ts';
+import type { RunningService } from '../service/service.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { parsePort, usageErrors } from './usage.ts';
 
@@ -73,6 +71,7 @@ export async function loadServeConfig(path: string, targets: string[] | undefine
 
 /** Every watched target exists and its secrets resolve. */
 async function checkServeConfig(config: Config, path: string, targets: string[] | undefined): Promise<void> {
+  const { jobsFor } = await import('../service/scheduler.ts');
   try {
     jobsFor(config, targets);
   } catch (e) {
@@ -82,7 +81,8 @@ async function checkServeConfig(config: Config, path: string, targets: string[] 
 }
 
 /** Starts the service for an already loaded configuration. */
-export function startServing(config: Config, opts: Omit<ServeOptions, 'config'>, logger: Logger): Promise<RunningService> {
+export async function startServing(config: Config, opts: Omit<ServeOptions, 'config'>, logger: Logger): Promise<RunningService> {
+  const [{ runProbe }, { startService }] = await Promise.all([import('../run/runner.ts'), import('../service/service.ts')]);
   return startService({ config, targets: opts.target, run: runProbe, logger, host: opts.host, port: opts.port });
 }
 

@@ -6,13 +6,12 @@ import { Command, Option } from 'commander';
 import { ConfigError, configPath, probesFor, resolveCredentials } from '../config/load.ts';
 import type { Config } from '../config/schema.ts';
 import { createLogger } from '../log.ts';
-import { pushResults } from '../metrics/push.ts';
 import { formatResult, formatStep, formatVerdict } from '../report/console.ts';
 import { toJson } from '../report/json.ts';
 import { toJUnitXml } from '../report/junit.ts';
 import { displayUrl } from '../model/url.ts';
 import { DEPTHS, PROBE_NAMES, type Depth, type ProbeName, type RunResult } from '../model/result.ts';
-import { runProbe, type KeepEvidence } from '../run/runner.ts';
+import type { KeepEvidence } from '../run/runner.ts';
 import { EXIT_BAD_CONFIG, loadForCommand } from './load.ts';
 import { parseHttpUrl, parseProbe, parseSlowMo, usageErrors } from './usage.ts';
 
@@ -95,6 +94,8 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
   const depth = opts.depth === 'light' ? ', light (nothing uploaded)' : '';
   say(`smoke run: target ${opts.target} (${new URL(target.uploadsPath, target.appUrl)}), probes ${probes.join(', ')}${depth}`);
   const results: RunResult[] = [];
+  // Loaded here, not at start: a usage error or --help does not wait for Playwright to load.
+  const { runProbe } = await import('../run/runner.ts');
   try {
     for (const probe of probes) {
       if (abort.signal.aborted) break;
@@ -125,6 +126,7 @@ export async function smoke(opts: SmokeOptions): Promise<number> {
   }
   if (opts.pushgateway) {
     try {
+      const { pushResults } = await import('../metrics/push.ts');
       await pushResults(opts.pushgateway, results);
       say(`pushed to ${displayUrl(opts.pushgateway)}`);
     } catch (e) {
