@@ -127,6 +127,8 @@ interface Sample {
   redactMs: number;
   redactTextMs: number;
   chromiumMiB: number;
+  /** The service's browser process (Playwright's server side, src/browser/browser-process.mjs). */
+  browserProcessMiB: number;
   redactorSize: number;
   healthz: number | string;
 }
@@ -321,6 +323,7 @@ async function takeSample(traceFile: string, traceTexts: string[]): Promise<Samp
     redactMs,
     redactTextMs,
     chromiumMiB: mib(rssOf(/chromium/)),
+    browserProcessMiB: mib(rssOf(/browser-process\.mjs/)),
     redactorSize: redactor.size,
     healthz,
   };
@@ -485,13 +488,13 @@ try {
   say('memory after a full GC (ext: Buffers and other memory outside the JS heap); loop p99 over the window since the previous sample;');
   say("redact-one-trace: scrubTrace wall time, least of 3; redact text: the redactor alone over the trace's text entries, least of 3");
   say(
-    '  runs  elapsed s  RSS MiB  heap MiB  ext MiB  handles  loop p99 ms  redact-one-trace ms  redact text ms  chromium MiB  redactor size  healthz',
+    '  runs  elapsed s  RSS MiB  heap MiB  ext MiB  handles  loop p99 ms  redact-one-trace ms  redact text ms  chromium MiB  browser proc MiB  redactor size  healthz',
   );
   for (const s of samples) {
     say(
       `${String(s.runs).padStart(6)}  ${s.elapsedS.toFixed(0).padStart(9)}  ${s.rssMiB.toFixed(0).padStart(7)}  ${s.heapMiB.toFixed(0).padStart(8)}  ${s.externalMiB.toFixed(0).padStart(7)}  ` +
         `${String(s.handles).padStart(7)}  ${s.loopP99Ms.toFixed(1).padStart(11)}  ${s.redactMs.toFixed(0).padStart(19)}  ${s.redactTextMs.toFixed(0).padStart(14)}  ` +
-        `${s.chromiumMiB.toFixed(0).padStart(12)}  ${String(s.redactorSize).padStart(13)}  ${s.healthz}`,
+        `${s.chromiumMiB.toFixed(0).padStart(12)}  ${s.browserProcessMiB.toFixed(0).padStart(16)}  ${String(s.redactorSize).padStart(13)}  ${s.healthz}`,
     );
   }
   if (samples.length >= 2) {
@@ -503,6 +506,12 @@ try {
         xs,
         samples.map((s) => s.rssMiB),
       ).toFixed(1)} MiB`,
+    );
+    say(
+      `  browser process   ${growthPer100(
+        xs,
+        samples.map((s) => s.browserProcessMiB),
+      ).toFixed(1)} MiB RSS`,
     );
     say(
       `  heap used         ${growthPer100(
