@@ -78,7 +78,7 @@ export async function diagnoseRun(req: DiagnoseRequest): Promise<DiagnosisOutcom
     ...(req.network ? { network: req.network } : {}),
   };
   try {
-    await raceAbort(gather(req, plan, facts, ex), ctl.signal).catch(() => {});
+    await raceAbort(gather(req, settings, plan, facts, ex), ctl.signal).catch(() => {});
   } finally {
     clearTimeout(timer);
     req.signal?.removeEventListener('abort', onCancel);
@@ -95,13 +95,18 @@ export async function diagnoseRun(req: DiagnoseRequest): Promise<DiagnosisOutcom
   return { ...verdict, seconds };
 }
 
-async function gather(req: DiagnoseRequest, plan: FollowUpPlan, facts: FollowUpFacts, ex: Exchange): Promise<void> {
+async function gather(
+  req: DiagnoseRequest,
+  settings: Partial<TargetConfig['diagnosis']>,
+  plan: FollowUpPlan,
+  facts: FollowUpFacts,
+  ex: Exchange,
+): Promise<void> {
   const { target } = req;
   const kc = target.keycloak;
-  const settings: Partial<TargetConfig['diagnosis']> = target.diagnosis ?? {};
   let held: HeldToken | undefined;
   if (plan.token) {
-    held = await heldToken(req.session, ex).then(
+    held = await Promise.resolve(req.session?.userToken?.(ex)).then(
       (t) => {
         if (!t) facts.noToken = 'the probe held none';
         return t;
@@ -128,8 +133,4 @@ async function gather(req: DiagnoseRequest, plan: FollowUpPlan, facts: FollowUpF
       check(ex, tcsPersonUrl(settings.tcsUrl ?? `${origin}/tcs`, target.canary.personId), held?.token).then((a) => (facts.tcs = a)),
     );
   await Promise.all(checks);
-}
-
-async function heldToken(session: ProbeSession | undefined, ex: Exchange): Promise<HeldToken | undefined> {
-  return session?.userToken ? session.userToken(ex) : undefined;
 }

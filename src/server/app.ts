@@ -1,9 +1,8 @@
-// The service's HTTP face: Prometheus scrapes /metrics, the orchestrator asks /healthz and
-// /readyz, people read / (status page), /runs/:id (a run's page, its evidence) and /api/runs;
-// alerts link to /targets/:target/:probe/last-failure.
+// The service's pages, behind its HTTP front (front.ts, which answers /metrics, /healthz and
+// /readyz itself): people read / (status page), /runs/:id (a run's page, its evidence) and
+// /api/runs; alerts link to /targets/:target/:probe/last-failure.
 import express, { type Express, type Response } from 'express';
 import { listEvidence, openEvidenceFile, readNetworkLog } from '../evidence/read.ts';
-import type { ProbeMetrics } from '../metrics/registry.ts';
 import type { RunResult } from '../model/result.ts';
 import type { JobState } from '../model/job.ts';
 import { RUN_ID_PATTERN, runIdOf } from '../model/run-id.ts';
@@ -14,9 +13,8 @@ import { DEFAULT_STRIP_RUNS, renderNotFound, renderRunPage, renderStatusPage, ru
 export const STRIP_RUNS = DEFAULT_STRIP_RUNS;
 
 export interface AppDeps {
-  metrics: ProbeMetrics;
+  /** The service's health, shown on the status page. */
   health: () => HealthReport;
-  ready: () => boolean;
   /** The latest runs of all jobs, newest first; without a limit, all of them kept. */
   runs: (filter: { probe?: string; target?: string; limit?: number }) => RunResult[];
   /** A job's last runs, newest first (at least STRIP_RUNS); default: from `runs`. */
@@ -56,25 +54,6 @@ export function createApp(deps: AppDeps): Express {
     return [...all].sort((a, b) => b.startedAt.localeCompare(a.startedAt));
   };
   const findRun = (id: string): RunResult | undefined => (RUN_ID_PATTERN.test(id) ? known().find((r) => runIdOf(r) === id) : undefined);
-
-  app.get('/metrics', async (_req, res, next) => {
-    try {
-      const body = await deps.metrics.metrics();
-      res.type(deps.metrics.contentType).send(body);
-    } catch (e) {
-      next(e);
-    }
-  });
-
-  app.get('/healthz', (_req, res) => {
-    const h = deps.health();
-    res.status(h.ok ? 200 : 503).json({ status: h.ok ? 'ok' : 'unhealthy', ...h });
-  });
-
-  app.get('/readyz', (_req, res) => {
-    const ready = deps.ready();
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
-  });
 
   app.get('/api/runs', (req, res) => {
     const limit = Number(req.query.limit);

@@ -101,6 +101,8 @@ async function readHistory(history: RunHistory, metrics: ProbeMetrics, logger: L
 export async function startService(opts: ServiceOptions): Promise<RunningService> {
   const { config, logger } = opts;
   const tickMs = opts.tickMs ?? 1000;
+  // How long a silent scheduler (and, in the HTTP front, a silent service) is waited for before it is unhealthy.
+  const silentAfterMs = Math.max(10_000, 5 * tickMs);
   const metrics = new ProbeMetrics({ processMetrics: true });
   const history = new RunHistory(config.history);
   const recent = new RecentRuns(200);
@@ -177,7 +179,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       // Monotonic: a wall-clock jump must not look like a stalled scheduler.
       const sinceTick = scheduler.sinceLastTickMs();
       if (sinceTick === undefined) problems.push('scheduler has not ticked yet');
-      else if (sinceTick > Math.max(10_000, 5 * tickMs)) problems.push(`scheduler last ticked ${Math.round(sinceTick / 1000)} s ago`);
+      else if (sinceTick > silentAfterMs) problems.push(`scheduler last ticked ${Math.round(sinceTick / 1000)} s ago`);
     }
     for (const j of scheduler.overdueJobs()) problems.push(`${j.probe} → ${j.target} stuck since ${j.runningSince}`);
     return {
@@ -188,9 +190,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
   };
 
   const app = createApp({
-    metrics,
     health,
-    ready: () => scheduler.isRunning,
     runs: (f) => recent.list(f),
     jobs: () => scheduler.states(),
     version: VERSION,
@@ -208,8 +208,7 @@ export async function startService(opts: ServiceOptions): Promise<RunningService
       host,
       port: opts.port ?? config.server.port,
       backendPort: (server.address() as AddressInfo).port,
-      // As long as health waits for a silent scheduler (below).
-      staleAfterMs: Math.max(10_000, 5 * tickMs),
+      staleAfterMs: silentAfterMs,
       initial: { metrics: await metrics.metrics(), contentType: metrics.contentType, health: health(), ready: false },
       onUnexpectedEnd: (err) =>
         logger.error({ event: 'http_front_ended', err }, 'the HTTP front ended: /metrics and /healthz no longer answer'),

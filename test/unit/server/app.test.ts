@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ProbeMetrics } from '../../../src/metrics/registry.ts';
 import type { JobState } from '../../../src/model/job.ts';
 import type { RunResult } from '../../../src/model/result.ts';
 import { runIdOf } from '../../../src/model/run-id.ts';
@@ -66,9 +65,7 @@ beforeAll(async () => {
   ];
   const jobs: JobState[] = [{ probe: 'browser', depth: 'full', target: 'box', running: false, runs: runs.length }];
   const app = createApp({
-    metrics: { metrics: async () => '', contentType: 'text/plain' } as unknown as ProbeMetrics,
     health: () => ({ ok: true, problems: [] }),
-    ready: () => true,
     runs: (f) => runs.filter((r) => (!f.probe || r.probe === f.probe) && (!f.target || r.target === f.target)).slice(0, f.limit),
     jobs: () => jobs,
     version: 'test',
