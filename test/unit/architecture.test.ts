@@ -24,6 +24,27 @@ function importsOf(file: string): string[] {
   return specs.map((s) => (s.startsWith('.') ? relative(root, resolve(root, dirname(file), s)) : s));
 }
 
+/** What a file loads as soon as it is loaded: its static imports, without the type-only ones (erased). */
+function loadedWith(file: string): string[] {
+  const text = readFileSync(join(root, file), 'utf8');
+  return [...text.matchAll(/(?:^|\n)\s*(import|export)(?!\s+type\s)[^'"`;]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]/g)]
+    .map((m) => m[2] ?? m[3]!)
+    .map((s) => (s.startsWith('.') ? relative(root, resolve(root, dirname(file), s)) : s));
+}
+
+/** Every module loaded before anything runs when `entries` are loaded (their static imports, transitively). */
+function loadedClosure(entries: string[]): Set<string> {
+  const seen = new Set<string>();
+  const next = [...entries];
+  while (next.length) {
+    const f = next.pop()!;
+    if (seen.has(f)) continue;
+    seen.add(f);
+    if (/^(src|probes)\//.test(f)) next.push(...loadedWith(f));
+  }
+  return seen;
+}
+
 const product = [...tsFiles('src'), ...tsFiles('probes')];
 
 /**
@@ -118,6 +139,21 @@ describe('architecture', () => {
         .map((i) => `${f} → ${i}`),
     );
     expect(bad).toEqual([]);
+  });
+
+  it('the CLI loads Playwright, the runner, the service and their libraries only when a command runs, not to parse one', () => {
+    // cli.ts loads every command's module at start, to register its options.
+    const commands = /const commands = \[([^\]]+)\]/.exec(readFileSync(join(root, 'src/cli.ts'), 'utf8'))![1]!.match(/[a-z-]+/g)!;
+    expect(commands).toEqual(['check-config', 'smoke', 'doctor', 'serve']);
+    const loaded = loadedClosure(['src/cli.ts', ...commands.map((c) => `src/commands/${c}.ts`)]);
+    expect(loaded).toContain('commander');
+    expect(loaded).toContain('src/commands/usage.ts');
+    const heavy = [...loaded].filter(
+      (m) =>
+        ['playwright-core', 'express', 'exceljs', 'prom-client', 'axios'].includes(m) ||
+        /^(probes\/|src\/run\/|src\/service\/(?!shard\.ts)|src\/browser\/)/.test(m),
+    );
+    expect(heavy).toEqual([]);
   });
 
   it('the product imports no dev dependency (the container installs without them)', () => {
